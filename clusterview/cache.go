@@ -1,0 +1,276 @@
+package clusterview
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
+	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// targetIndex indexes ScaledObjects and HPAs by the WorkloadRef key of
+// their scale target.
+const targetIndex = "scaleguard.io/target"
+
+// Watched lists the kinds the cache view reads, in the order they are set up.
+var Watched = []client.Object{
+	&corev1.Namespace{},
+	&appsv1.Deployment{},
+	&appsv1.StatefulSet{},
+	&corev1.Service{},
+	&corev1.ResourceQuota{},
+	&autoscalingv2.HorizontalPodAutoscaler{},
+	&kedav1alpha1.ScaledObject{},
+	&monitoringv1.PodMonitor{},
+	&monitoringv1.ServiceMonitor{},
+	&kservev1beta1.InferenceService{},
+	&kthenav1alpha1.ModelServing{},
+	&kthenav1alpha1.AutoscalingPolicy{},
+	&kthenav1alpha1.AutoscalingPolicyBinding{},
+}
+
+// Cache is a ClusterView over controller-runtime's informer cache. Reads
+// never reach the API server: a kind the cluster does not serve (KServe not
+// installed, say) reads as empty.
+type Cache struct {
+	reader cache.Cache
+	served map[schema.GroupVersionKind]bool
+	log    logr.Logger
+}
+
+var _ policies.ClusterView = &Cache{}
+
+// NewCache sets up the informers and indexes of every watched kind that
+// the cluster serves, so that they start and sync with the manager. Call it
+// before the manager starts. The cache should be built with
+// ReaderFailOnMissingInformer and CacheOptions' DefaultTransform = Transform.
+func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf func(runtime.Object) (schema.GroupVersionKind, error), log logr.Logger) (*Cache, error) {
+	v := &Cache{reader: c, served: map[schema.GroupVersionKind]bool{}, log: log}
+	for _, obj := range Watched {
+		gvk, err := gvkOf(obj)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			if meta.IsNoMatchError(err) {
+				log.Info("kind not served by this cluster; it reads as empty until scaleguard restarts after its CRD is installed", "kind", gvk.String())
+				continue
+			}
+			return nil, fmt.Errorf("discovering %s: %w", gvk, err)
+		}
+		if _, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false)); err != nil {
+			return nil, fmt.Errorf("watching %s: %w", gvk, err)
+		}
+		v.served[gvk] = true
+	}
+	if v.served[kedav1alpha1.SchemeGroupVersion.WithKind("ScaledObject")] {
+		if err := c.IndexField(ctx, &kedav1alpha1.ScaledObject{}, targetIndex, func(o client.Object) []string {
+			so, ok := o.(*kedav1alpha1.ScaledObject)
+			if !ok {
+				return nil
+			}
+			if t, ok := policies.KEDATarget(so); ok {
+				return []string{t.Key()}
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("indexing ScaledObjects: %w", err)
+		}
+	}
+	if v.served[autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler")] {
+		if err := c.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, targetIndex, func(o client.Object) []string {
+			h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler)
+			if !ok {
+				return nil
+			}
+			return []string{policies.HPATarget(h).Key()}
+		}); err != nil {
+			return nil, fmt.Errorf("indexing HPAs: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// Served reports which watched kinds the cluster serves.
+func (v *Cache) Served() map[schema.GroupVersionKind]bool { return v.served }
+
+// WaitForSync blocks until every informer has synced or ctx ends.
+func (v *Cache) WaitForSync(ctx context.Context) bool { return v.reader.WaitForCacheSync(ctx) }
+
+// readTimeout bounds one cache read; reads are in-memory once synced.
+const readTimeout = 5 * time.Second
+
+func (v *Cache) get(gvk schema.GroupVersionKind, ns, name string, obj client.Object) bool {
+	if !v.served[gvk] {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	if err := v.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+		if !apierrors.IsNotFound(err) {
+			v.log.Error(err, "cache read failed", "kind", gvk.Kind, "namespace", ns, "name", name)
+		}
+		return false
+	}
+	return true
+}
+
+func (v *Cache) list(gvk schema.GroupVersionKind, list client.ObjectList, opts ...client.ListOption) bool {
+	if !v.served[gvk] {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	opts = append(opts, client.UnsafeDisableDeepCopy)
+	if err := v.reader.List(ctx, list, opts...); err != nil {
+		v.log.Error(err, "cache list failed", "kind", gvk.Kind)
+		return false
+	}
+	return true
+}
+
+func ptrs[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
+}
+
+var (
+	gvkNamespace    = corev1.SchemeGroupVersion.WithKind("Namespace")
+	gvkDeployment   = appsv1.SchemeGroupVersion.WithKind("Deployment")
+	gvkStatefulSet  = appsv1.SchemeGroupVersion.WithKind("StatefulSet")
+	gvkService      = corev1.SchemeGroupVersion.WithKind("Service")
+	gvkQuota        = corev1.SchemeGroupVersion.WithKind("ResourceQuota")
+	gvkHPA          = autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler")
+	gvkScaledObject = kedav1alpha1.SchemeGroupVersion.WithKind("ScaledObject")
+	gvkPodMonitor   = monitoringv1.SchemeGroupVersion.WithKind("PodMonitor")
+	gvkSvcMonitor   = monitoringv1.SchemeGroupVersion.WithKind("ServiceMonitor")
+	gvkISVC         = kservev1beta1.GroupVersion.WithKind("InferenceService")
+	gvkModelServing = kthenav1alpha1.GroupVersion.WithKind("ModelServing")
+	gvkPolicy       = kthenav1alpha1.GroupVersion.WithKind("AutoscalingPolicy")
+	gvkBinding      = kthenav1alpha1.GroupVersion.WithKind("AutoscalingPolicyBinding")
+)
+
+// Namespace implements policies.ClusterView.
+func (v *Cache) Namespace(name string) (*corev1.Namespace, bool) {
+	o := &corev1.Namespace{}
+	return o, v.get(gvkNamespace, "", name, o)
+}
+
+// Deployment implements policies.ClusterView.
+func (v *Cache) Deployment(ns, name string) (*appsv1.Deployment, bool) {
+	o := &appsv1.Deployment{}
+	return o, v.get(gvkDeployment, ns, name, o)
+}
+
+// StatefulSet implements policies.ClusterView.
+func (v *Cache) StatefulSet(ns, name string) (*appsv1.StatefulSet, bool) {
+	o := &appsv1.StatefulSet{}
+	return o, v.get(gvkStatefulSet, ns, name, o)
+}
+
+// ModelServing implements policies.ClusterView.
+func (v *Cache) ModelServing(ns, name string) (*kthenav1alpha1.ModelServing, bool) {
+	o := &kthenav1alpha1.ModelServing{}
+	return o, v.get(gvkModelServing, ns, name, o)
+}
+
+// InferenceService implements policies.ClusterView.
+func (v *Cache) InferenceService(ns, name string) (*kservev1beta1.InferenceService, bool) {
+	o := &kservev1beta1.InferenceService{}
+	return o, v.get(gvkISVC, ns, name, o)
+}
+
+// InferenceServices implements policies.ClusterView.
+func (v *Cache) InferenceServices(ns string) []*kservev1beta1.InferenceService {
+	l := &kservev1beta1.InferenceServiceList{}
+	v.list(gvkISVC, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// ScaledObjects implements policies.ClusterView.
+func (v *Cache) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
+	l := &kedav1alpha1.ScaledObjectList{}
+	v.list(gvkScaledObject, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// ScaledObjectsFor implements policies.ClusterView.
+func (v *Cache) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alpha1.ScaledObject {
+	l := &kedav1alpha1.ScaledObjectList{}
+	v.list(gvkScaledObject, l, client.InNamespace(target.Namespace), client.MatchingFields{targetIndex: target.Key()})
+	return ptrs(l.Items)
+}
+
+// HPAs implements policies.ClusterView.
+func (v *Cache) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
+	l := &autoscalingv2.HorizontalPodAutoscalerList{}
+	v.list(gvkHPA, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// HPAsFor implements policies.ClusterView.
+func (v *Cache) HPAsFor(target policies.WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler {
+	l := &autoscalingv2.HorizontalPodAutoscalerList{}
+	v.list(gvkHPA, l, client.InNamespace(target.Namespace), client.MatchingFields{targetIndex: target.Key()})
+	return ptrs(l.Items)
+}
+
+// AutoscalingPolicies implements policies.ClusterView.
+func (v *Cache) AutoscalingPolicies(ns string) []*kthenav1alpha1.AutoscalingPolicy {
+	l := &kthenav1alpha1.AutoscalingPolicyList{}
+	v.list(gvkPolicy, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// AutoscalingPolicyBindings implements policies.ClusterView.
+func (v *Cache) AutoscalingPolicyBindings(ns string) []*kthenav1alpha1.AutoscalingPolicyBinding {
+	l := &kthenav1alpha1.AutoscalingPolicyBindingList{}
+	v.list(gvkBinding, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// Services implements policies.ClusterView.
+func (v *Cache) Services(ns string) []*corev1.Service {
+	l := &corev1.ServiceList{}
+	v.list(gvkService, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// PodMonitors implements policies.ClusterView.
+func (v *Cache) PodMonitors(ns string) []*monitoringv1.PodMonitor {
+	l := &monitoringv1.PodMonitorList{}
+	v.list(gvkPodMonitor, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// ServiceMonitors implements policies.ClusterView.
+func (v *Cache) ServiceMonitors(ns string) []*monitoringv1.ServiceMonitor {
+	l := &monitoringv1.ServiceMonitorList{}
+	v.list(gvkSvcMonitor, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}
+
+// ResourceQuotas implements policies.ClusterView.
+func (v *Cache) ResourceQuotas(ns string) []*corev1.ResourceQuota {
+	l := &corev1.ResourceQuotaList{}
+	v.list(gvkQuota, l, client.InNamespace(ns))
+	return ptrs(l.Items)
+}

@@ -1,0 +1,222 @@
+// Package clusterview implements policies.ClusterView twice: over a fixed
+// set of manifests (check) and over controller-runtime's informer cache
+// (serve).
+package clusterview
+
+import (
+	"sort"
+
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
+	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// Manifests is a ClusterView over a fixed set of objects, the way check
+// sees a folder of manifests. Objects without a namespace count as being in
+// "default".
+type Manifests struct {
+	namespaces   map[string]*corev1.Namespace
+	deployments  map[nsName]*appsv1.Deployment
+	statefulSets map[nsName]*appsv1.StatefulSet
+	modelServing map[nsName]*kthenav1alpha1.ModelServing
+	isvcs        map[nsName]*kservev1beta1.InferenceService
+
+	scaledObjects []*kedav1alpha1.ScaledObject
+	hpas          []*autoscalingv2.HorizontalPodAutoscaler
+	policies      []*kthenav1alpha1.AutoscalingPolicy
+	bindings      []*kthenav1alpha1.AutoscalingPolicyBinding
+	services      []*corev1.Service
+	podMonitors   []*monitoringv1.PodMonitor
+	svcMonitors   []*monitoringv1.ServiceMonitor
+	quotas        []*corev1.ResourceQuota
+}
+
+type nsName struct{ ns, name string }
+
+var _ policies.ClusterView = &Manifests{}
+
+// NewManifests indexes objects. Kinds the view does not serve are ignored.
+func NewManifests(objs ...client.Object) *Manifests {
+	m := &Manifests{
+		namespaces:   map[string]*corev1.Namespace{},
+		deployments:  map[nsName]*appsv1.Deployment{},
+		statefulSets: map[nsName]*appsv1.StatefulSet{},
+		modelServing: map[nsName]*kthenav1alpha1.ModelServing{},
+		isvcs:        map[nsName]*kservev1beta1.InferenceService{},
+	}
+	for _, o := range objs {
+		m.Add(o)
+	}
+	return m
+}
+
+// Add indexes one more object; a later object with the same kind,
+// namespace and name replaces the earlier one, as a second apply would.
+func (m *Manifests) Add(obj client.Object) {
+	if _, isNS := obj.(*corev1.Namespace); !isNS && obj.GetNamespace() == "" {
+		obj = obj.DeepCopyObject().(client.Object)
+		obj.SetNamespace("default")
+	}
+	key := nsName{obj.GetNamespace(), obj.GetName()}
+	switch o := obj.(type) {
+	case *corev1.Namespace:
+		m.namespaces[o.Name] = o
+	case *appsv1.Deployment:
+		m.deployments[key] = o
+	case *appsv1.StatefulSet:
+		m.statefulSets[key] = o
+	case *kthenav1alpha1.ModelServing:
+		m.modelServing[key] = o
+	case *kservev1beta1.InferenceService:
+		m.isvcs[key] = o
+	case *kedav1alpha1.ScaledObject:
+		m.scaledObjects = replace(m.scaledObjects, o)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		m.hpas = replace(m.hpas, o)
+	case *kthenav1alpha1.AutoscalingPolicy:
+		m.policies = replace(m.policies, o)
+	case *kthenav1alpha1.AutoscalingPolicyBinding:
+		m.bindings = replace(m.bindings, o)
+	case *corev1.Service:
+		m.services = replace(m.services, o)
+	case *monitoringv1.PodMonitor:
+		m.podMonitors = replace(m.podMonitors, o)
+	case *monitoringv1.ServiceMonitor:
+		m.svcMonitors = replace(m.svcMonitors, o)
+	case *corev1.ResourceQuota:
+		m.quotas = replace(m.quotas, o)
+	}
+}
+
+func replace[T client.Object](list []T, o T) []T {
+	for i, e := range list {
+		if e.GetNamespace() == o.GetNamespace() && e.GetName() == o.GetName() {
+			list[i] = o
+			return list
+		}
+	}
+	return append(list, o)
+}
+
+func inNamespace[T client.Object](list []T, ns string) []T {
+	var out []T
+	for _, o := range list {
+		if ns == "" || o.GetNamespace() == ns {
+			out = append(out, o)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].GetNamespace() != out[j].GetNamespace() {
+			return out[i].GetNamespace() < out[j].GetNamespace()
+		}
+		return out[i].GetName() < out[j].GetName()
+	})
+	return out
+}
+
+func lookup[T any](m map[nsName]T, ns, name string) (T, bool) {
+	v, ok := m[nsName{ns, name}]
+	return v, ok
+}
+
+// Namespace implements policies.ClusterView.
+func (m *Manifests) Namespace(name string) (*corev1.Namespace, bool) {
+	ns, ok := m.namespaces[name]
+	return ns, ok
+}
+
+// Deployment implements policies.ClusterView.
+func (m *Manifests) Deployment(ns, name string) (*appsv1.Deployment, bool) {
+	return lookup(m.deployments, ns, name)
+}
+
+// StatefulSet implements policies.ClusterView.
+func (m *Manifests) StatefulSet(ns, name string) (*appsv1.StatefulSet, bool) {
+	return lookup(m.statefulSets, ns, name)
+}
+
+// ModelServing implements policies.ClusterView.
+func (m *Manifests) ModelServing(ns, name string) (*kthenav1alpha1.ModelServing, bool) {
+	return lookup(m.modelServing, ns, name)
+}
+
+// InferenceService implements policies.ClusterView.
+func (m *Manifests) InferenceService(ns, name string) (*kservev1beta1.InferenceService, bool) {
+	return lookup(m.isvcs, ns, name)
+}
+
+// InferenceServices implements policies.ClusterView.
+func (m *Manifests) InferenceServices(ns string) []*kservev1beta1.InferenceService {
+	var out []*kservev1beta1.InferenceService
+	for _, v := range m.isvcs {
+		out = append(out, v)
+	}
+	return inNamespace(out, ns)
+}
+
+// ScaledObjects implements policies.ClusterView.
+func (m *Manifests) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
+	return inNamespace(m.scaledObjects, ns)
+}
+
+// ScaledObjectsFor implements policies.ClusterView.
+func (m *Manifests) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alpha1.ScaledObject {
+	var out []*kedav1alpha1.ScaledObject
+	for _, so := range inNamespace(m.scaledObjects, target.Namespace) {
+		if t, ok := policies.KEDATarget(so); ok && t == target {
+			out = append(out, so)
+		}
+	}
+	return out
+}
+
+// HPAs implements policies.ClusterView.
+func (m *Manifests) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
+	return inNamespace(m.hpas, ns)
+}
+
+// HPAsFor implements policies.ClusterView.
+func (m *Manifests) HPAsFor(target policies.WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler {
+	var out []*autoscalingv2.HorizontalPodAutoscaler
+	for _, h := range inNamespace(m.hpas, target.Namespace) {
+		if policies.HPATarget(h) == target {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// AutoscalingPolicies implements policies.ClusterView.
+func (m *Manifests) AutoscalingPolicies(ns string) []*kthenav1alpha1.AutoscalingPolicy {
+	return inNamespace(m.policies, ns)
+}
+
+// AutoscalingPolicyBindings implements policies.ClusterView.
+func (m *Manifests) AutoscalingPolicyBindings(ns string) []*kthenav1alpha1.AutoscalingPolicyBinding {
+	return inNamespace(m.bindings, ns)
+}
+
+// Services implements policies.ClusterView.
+func (m *Manifests) Services(ns string) []*corev1.Service { return inNamespace(m.services, ns) }
+
+// PodMonitors implements policies.ClusterView.
+func (m *Manifests) PodMonitors(ns string) []*monitoringv1.PodMonitor {
+	return inNamespace(m.podMonitors, ns)
+}
+
+// ServiceMonitors implements policies.ClusterView.
+func (m *Manifests) ServiceMonitors(ns string) []*monitoringv1.ServiceMonitor {
+	return inNamespace(m.svcMonitors, ns)
+}
+
+// ResourceQuotas implements policies.ClusterView.
+func (m *Manifests) ResourceQuotas(ns string) []*corev1.ResourceQuota {
+	return inNamespace(m.quotas, ns)
+}

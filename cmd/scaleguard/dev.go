@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/scaleguard/scaleguard/controlplane"
+	"github.com/scaleguard/scaleguard/manifests"
+	"github.com/scaleguard/scaleguard/server"
+)
+
+func newDevCommand() *cobra.Command {
+	var examples []string
+	var kubeconfigOut string
+	var exitAfterApply bool
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Start a local control plane with scaleguard in front of it, apply the examples through it and keep it running",
+		Long: "dev starts a real kube-apiserver and etcd (built from the Go module proxy into bin/k8s, or taken from KUBEBUILDER_ASSETS), " +
+			"installs the KEDA, prometheus-operator, KServe and Kthena CRDs and scaleguard's webhook configurations, runs the webhook server, " +
+			"applies the manifests given with --examples through the API server and prints what happened to each. " +
+			"It then keeps running with a kubeconfig you can use with kubectl, until Ctrl-C. Run it from the repository.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.OutOrStdout(), examples, kubeconfigOut, exitAfterApply)
+		},
+	}
+	cmd.Flags().StringArrayVar(&examples, "examples", []string{"examples"}, "manifests to apply once the control plane is up (files, folders); repeatable")
+	cmd.Flags().StringVar(&kubeconfigOut, "kubeconfig-out", "", "write the kubeconfig here (default: a temporary file removed on exit)")
+	cmd.Flags().BoolVar(&exitAfterApply, "exit-after-apply", false, "tear down after applying the examples instead of waiting for Ctrl-C")
+	return cmd
+}
+
+func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply bool) error {
+	log := ctrl.Log.WithName("dev")
+	objs, err := manifests.Read(examples, nil)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fmt.Fprintln(w, "starting kube-apiserver and etcd ...")
+	start := time.Now()
+	env, err := controlplane.Start(controlplane.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(w, "stopping the control plane ...")
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(w, "stopping the control plane:", err)
+		}
+	}()
+	fmt.Fprintf(w, "control plane up in %s at %s\n", time.Since(start).Round(100*time.Millisecond), env.Config.Host)
+
+	srvCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	probe, err := loopbackAddr()
+	if err != nil {
+		return err
+	}
+	wio := env.WebhookInstallOptions
+	srv, err := server.New(srvCtx, env.Config, server.Options{
+		CertDir: wio.LocalServingCertDir, Host: wio.LocalServingHost, Port: wio.LocalServingPort,
+		MetricsAddr: "0", ProbeAddr: probe,
+	}, log.WithName("serve"))
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Manager.Start(srvCtx) }()
+	if err := waitReady(srvCtx, "http://"+probe+"/readyz", 60*time.Second, done); err != nil {
+		return fmt.Errorf("scaleguard did not become ready: %w", err)
+	}
+	fmt.Fprintf(w, "scaleguard webhook serving on https://%s:%d (validating: fail closed, mutating: fail open)\n\n", wio.LocalServingHost, wio.LocalServingPort)
+
+	fmt.Fprintf(w, "applying %d objects from %s through the API server:\n\n", len(objs), strings.Join(examples, ", "))
+	outcomes, err := controlplane.Apply(ctx, env.Config, objs)
+	if err != nil {
+		return err
+	}
+	printOutcomes(w, outcomes)
+
+	kubeconfig := kubeconfigOut
+	if kubeconfig == "" {
+		dir, err := os.MkdirTemp("", "scaleguard-dev-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		kubeconfig = filepath.Join(dir, "kubeconfig")
+	}
+	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	if exitAfterApply {
+		cancel()
+		<-done
+		return nil
+	}
+	fmt.Fprintf(w, "\nthe control plane keeps running. kubeconfig: %s\n", kubeconfig)
+	if _, err := exec.LookPath("kubectl"); err == nil {
+		fmt.Fprintf(w, "try:  kubectl --kubeconfig %s apply -f <your manifests>\n", kubeconfig)
+		fmt.Fprintf(w, "      kubectl --kubeconfig %s apply --dry-run=server -f examples/\n", kubeconfig)
+	} else {
+		fmt.Fprintln(w, "kubectl is not installed here; install it to apply your own manifests with that kubeconfig (any client that reads a kubeconfig works)")
+	}
+	fmt.Fprintln(w, "press Ctrl-C to stop")
+	select {
+	case <-ctx.Done():
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("scaleguard stopped: %w", err)
+		}
+	}
+	cancel()
+	<-done
+	return nil
+}
+
+func printOutcomes(w io.Writer, outcomes []controlplane.Outcome) {
+	counts := map[string]int{}
+	for _, o := range outcomes {
+		counts[o.Result]++
+		name := o.Object.Name
+		if o.Namespace != "" {
+			name = o.Namespace + "/" + name
+		}
+		fmt.Fprintf(w, "%-8s %s %s   (%s)\n", strings.ToUpper(o.Result), o.Object.GVK.Kind, name, o.Object.Where())
+		switch {
+		case len(o.Causes) > 0:
+			for _, c := range o.Causes {
+				fmt.Fprintf(w, "         reason:  %s\n", c)
+			}
+		case o.Message != "":
+			fmt.Fprintf(w, "         reason:  %s\n", o.Message)
+		}
+		for _, c := range o.Changes {
+			fmt.Fprintf(w, "         patched: %s\n", c)
+		}
+		for _, warn := range o.Warnings {
+			fmt.Fprintf(w, "         warning: %s\n", warn)
+		}
+	}
+	fmt.Fprintf(w, "\n%d objects: %d created, %d updated, %d denied, %d errors\n",
+		len(outcomes), counts["created"], counts["updated"], counts["denied"], counts["error"])
+}
+
+func loopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func waitReady(ctx context.Context, url string, timeout time.Duration, done <-chan error) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			return fmt.Errorf("the server stopped: %v", err)
+		default:
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("not ready after %s", timeout)
+}

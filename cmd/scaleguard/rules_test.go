@@ -1,0 +1,36 @@
+package main
+
+import (
+	"os"
+	"sort"
+	"testing"
+)
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// TestRulesDocIsGenerated fails when docs/rules.md drifts from the
+// registered rules; `make docs` regenerates it.
+func TestRulesDocIsGenerated(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "rules", "-o", "markdown")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	onDisk, err := os.ReadFile("../../docs/rules.md")
+	if err != nil {
+		t.Fatalf("%v (run make docs)", err)
+	}
+	if string(onDisk) != out {
+		t.Fatal("docs/rules.md is out of date with the registered rules: run make docs")
+	}
+}
+
+func TestRulesOutputs(t *testing.T) {
+	for _, o := range []string{"text", "json", "markdown"} {
+		if code, out, errOut := runCLI(t, "", "rules", "-o", o); code != 0 || out == "" {
+			t.Errorf("-o %s: exit %d, %q %q", o, code, out, errOut)
+		}
+	}
+	if code, _, _ := runCLI(t, "", "rules", "-o", "xml"); code != 2 {
+		t.Errorf("unknown output: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/scaleguard/scaleguard/server"
+)
+
+func newServeCommand() *cobra.Command {
+	o := server.Options{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the admission webhook server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := ctrl.Log.WithName("serve")
+			ctx := ctrl.SetupSignalHandler()
+			cfg, err := ctrl.GetConfig()
+			if err != nil {
+				return err
+			}
+			srv, err := server.New(ctx, cfg, o, log)
+			if err != nil {
+				return err
+			}
+			log.Info("starting", "port", o.Port, "certDir", o.CertDir, "metrics", o.MetricsAddr, "probes", o.ProbeAddr)
+			return srv.Manager.Start(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory holding tls.crt and tls.key (reloaded when they change)")
+	f.StringVar(&o.Host, "host", "", "address the webhook server binds (all interfaces when empty)")
+	f.IntVar(&o.Port, "port", 9443, "port the webhook server listens on")
+	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the /metrics endpoint (0 disables it)")
+	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
+	f.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
+	return cmd
+}

@@ -1,0 +1,7 @@
+// Package all registers every rule family into policies.Default.
+package all
+
+import (
+	// Rule families register themselves in init.
+	_ "github.com/scaleguard/scaleguard/policies/targetref"
+)

@@ -1,0 +1,112 @@
+package policies
+
+import (
+	"fmt"
+	"regexp"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Operation is the admission operation an object is judged for.
+type Operation string
+
+// Operations rules are asked about. DELETE and CONNECT are never judged.
+const (
+	Create Operation = "CREATE"
+	Update Operation = "UPDATE"
+)
+
+// Input is everything a rule may read.
+type Input struct {
+	// Object is the object under judgement, decoded into its Go type.
+	Object client.Object
+	// OldObject is the stored object on UPDATE, nil on CREATE.
+	OldObject client.Object
+	// Operation is CREATE or UPDATE.
+	Operation Operation
+	// View is a read-only view of related objects.
+	View ClusterView
+	// Settings are the effective settings.
+	Settings *Settings
+}
+
+// Namespace is the object's namespace, "default" when it has none (the
+// namespace kubectl would apply it to).
+func (in *Input) Namespace() string {
+	if ns := in.Object.GetNamespace(); ns != "" {
+		return ns
+	}
+	return "default"
+}
+
+// CheckFunc is a rule's logic.
+type CheckFunc func(in *Input) []Finding
+
+// Rule is a registered rule.
+type Rule struct {
+	// ID is the stable identifier: lowercase words joined by dashes.
+	ID string
+	// Kinds are the kinds the rule judges.
+	Kinds []schema.GroupVersionKind
+	// Action is the rule's default action: deny, warn or mutate. A deny or
+	// mutate rule may also emit warnings (for example when it cannot decide).
+	Action Action
+	// Summary is a one-line description for the catalogue.
+	Summary string
+	// Doc explains the rule, why it exists and how to fix what it finds.
+	Doc string
+	// KeepOnUpdate, when true, keeps denying on UPDATE even when the old
+	// object already had the same problem. By default a deny that the old
+	// object shared is admitted with a warning, so an object that predates a
+	// rule can still be edited (and fixed).
+	KeepOnUpdate bool
+	// Check is the rule's logic.
+	Check CheckFunc
+}
+
+var ruleID = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+func (r Rule) validate() error {
+	if !ruleID.MatchString(r.ID) {
+		return fmt.Errorf("rule ID %q is not lowercase words joined by dashes", r.ID)
+	}
+	if len(r.Kinds) == 0 {
+		return fmt.Errorf("rule %q judges no kind", r.ID)
+	}
+	switch r.Action {
+	case Deny, Warn, Mutate:
+	default:
+		return fmt.Errorf("rule %q has unknown default action %q", r.ID, r.Action)
+	}
+	if r.Summary == "" {
+		return fmt.Errorf("rule %q has no summary", r.ID)
+	}
+	if r.Check == nil {
+		return fmt.Errorf("rule %q has no check", r.ID)
+	}
+	return nil
+}
+
+// judges reports whether the rule applies to kind.
+func (r Rule) judges(gvk schema.GroupVersionKind) bool {
+	for _, k := range r.Kinds {
+		if k == gvk {
+			return true
+		}
+	}
+	return false
+}
+
+// On adapts a function of one Go type to a CheckFunc. An object of another
+// type yields no findings (the registry already routes by kind; this guards
+// against a mis-registration without panicking).
+func On[T client.Object](fn func(obj T, in *Input) []Finding) CheckFunc {
+	return func(in *Input) []Finding {
+		obj, ok := in.Object.(T)
+		if !ok {
+			return nil
+		}
+		return fn(obj, in)
+	}
+}

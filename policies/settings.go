@@ -1,0 +1,116 @@
+package policies
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Enforcement is what an administrator makes of a rule.
+type Enforcement string
+
+// Enforcement levels.
+const (
+	// Enforce applies the rule's own action (deny, warn or mutate).
+	Enforce Enforcement = "enforce"
+	// WarnOnly turns denials and mutations into warnings.
+	WarnOnly Enforcement = "warn"
+	// Off disables the rule.
+	Off Enforcement = "off"
+)
+
+// Settings are the effective settings of every rule. The zero value is not
+// useful: start from DefaultSettings.
+type Settings struct {
+	// Rules overrides the enforcement of individual rules, keyed by rule ID.
+	// A rule not listed is enforced with its own action.
+	Rules map[string]RuleOverride `json:"rules,omitempty"`
+
+	// TargetRef configures the target-ref rule.
+	TargetRef TargetRefSettings `json:"targetRef"`
+}
+
+// RuleOverride is an administrator's choice for one rule.
+type RuleOverride struct {
+	// Action is enforce, warn or off.
+	Action Enforcement `json:"action"`
+}
+
+// TargetRefSettings configures target-ref.
+type TargetRefSettings struct {
+	// ScalableKinds are kinds KEDA can scale through their /scale
+	// subresource, each with the apiVersion that serves it. A kind listed
+	// here is checked against its apiVersion; add the CRDs your clusters
+	// scale (for example argoproj.io/v1alpha1 Rollout is listed by default).
+	ScalableKinds []KindRef `json:"scalableKinds"`
+	// UnscalableKinds are known kinds that have no /scale subresource, so a
+	// ScaledObject can never scale them.
+	UnscalableKinds []KindRef `json:"unscalableKinds"`
+}
+
+// KindRef is a kind with the apiVersion that serves it.
+type KindRef struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// DefaultSettings returns the built-in defaults, a fresh copy each call.
+func DefaultSettings() *Settings {
+	return &Settings{
+		TargetRef: TargetRefSettings{
+			ScalableKinds: []KindRef{
+				{APIVersion: "apps/v1", Kind: "Deployment"},
+				{APIVersion: "apps/v1", Kind: "StatefulSet"},
+				{APIVersion: "apps/v1", Kind: "ReplicaSet"},
+				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "ModelServing"},
+				{APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout"},
+			},
+			UnscalableKinds: []KindRef{
+				{APIVersion: "apps/v1", Kind: "DaemonSet"},
+				{APIVersion: "serving.kserve.io/v1beta1", Kind: "InferenceService"},
+				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "AutoscalingPolicy"},
+			},
+		},
+	}
+}
+
+// Enforcement returns the enforcement of a rule under these settings.
+func (s *Settings) Enforcement(ruleID string) Enforcement {
+	if s == nil {
+		return Enforce
+	}
+	if o, ok := s.Rules[ruleID]; ok && o.Action != "" {
+		return o.Action
+	}
+	return Enforce
+}
+
+// Validate checks the settings against a registry: every overridden rule
+// must exist and every enforcement must be known.
+func (s *Settings) Validate(reg *Registry) error {
+	var errs []string
+	ids := make([]string, 0, len(s.Rules))
+	for id := range s.Rules {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if _, ok := reg.Get(id); !ok {
+			errs = append(errs, fmt.Sprintf("rules.%s: no such rule", id))
+		}
+		switch a := s.Rules[id].Action; a {
+		case Enforce, WarnOnly, Off:
+		default:
+			errs = append(errs, fmt.Sprintf("rules.%s.action: %q is not enforce, warn or off", id, a))
+		}
+	}
+	for i, k := range append(append([]KindRef{}, s.TargetRef.ScalableKinds...), s.TargetRef.UnscalableKinds...) {
+		if k.APIVersion == "" || k.Kind == "" {
+			errs = append(errs, fmt.Sprintf("targetRef kinds[%d]: apiVersion and kind are required", i))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}

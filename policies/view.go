@@ -1,0 +1,59 @@
+package policies
+
+import (
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
+	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+)
+
+// ClusterView is a read-only view of the objects related to the one under
+// judgement. In serve it is the informer cache; in check it is the set of
+// manifests given. Objects it returns are shared: rules must not modify them.
+//
+// Lookups never fail: a kind the cluster does not serve is simply empty.
+type ClusterView interface {
+	// Namespace returns a namespace by name.
+	Namespace(name string) (*corev1.Namespace, bool)
+
+	// Deployment returns an apps/v1 Deployment by namespace and name.
+	Deployment(namespace, name string) (*appsv1.Deployment, bool)
+	// StatefulSet returns an apps/v1 StatefulSet by namespace and name.
+	StatefulSet(namespace, name string) (*appsv1.StatefulSet, bool)
+	// ModelServing returns a Kthena ModelServing by namespace and name.
+	ModelServing(namespace, name string) (*kthenav1alpha1.ModelServing, bool)
+	// InferenceService returns a KServe InferenceService by namespace and name.
+	InferenceService(namespace, name string) (*kservev1beta1.InferenceService, bool)
+	// InferenceServices lists the InferenceServices of a namespace.
+	InferenceServices(namespace string) []*kservev1beta1.InferenceService
+
+	// ScaledObjects lists the ScaledObjects of a namespace.
+	ScaledObjects(namespace string) []*kedav1alpha1.ScaledObject
+	// ScaledObjectsFor lists the ScaledObjects whose scaleTargetRef, with
+	// KEDA's defaults applied, is target.
+	ScaledObjectsFor(target WorkloadRef) []*kedav1alpha1.ScaledObject
+	// HPAs lists the HorizontalPodAutoscalers of a namespace.
+	HPAs(namespace string) []*autoscalingv2.HorizontalPodAutoscaler
+	// HPAsFor lists the HorizontalPodAutoscalers whose scaleTargetRef is target.
+	HPAsFor(target WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler
+
+	// AutoscalingPolicies lists Kthena AutoscalingPolicies; namespace ""
+	// lists every namespace (a policy's targetRef may cross namespaces).
+	AutoscalingPolicies(namespace string) []*kthenav1alpha1.AutoscalingPolicy
+	// AutoscalingPolicyBindings lists the older Kthena bindings; namespace
+	// "" lists every namespace.
+	AutoscalingPolicyBindings(namespace string) []*kthenav1alpha1.AutoscalingPolicyBinding
+
+	// Services lists the Services of a namespace.
+	Services(namespace string) []*corev1.Service
+	// PodMonitors lists the PodMonitors of a namespace.
+	PodMonitors(namespace string) []*monitoringv1.PodMonitor
+	// ServiceMonitors lists the ServiceMonitors of a namespace.
+	ServiceMonitors(namespace string) []*monitoringv1.ServiceMonitor
+	// ResourceQuotas lists the ResourceQuotas of a namespace.
+	ResourceQuotas(namespace string) []*corev1.ResourceQuota
+}

@@ -1,0 +1,126 @@
+// Package server builds `scaleguard serve`: a controller-runtime manager
+// with the admission webhooks, the informer-backed ClusterView, metrics and
+// health endpoints.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/certs"
+	"github.com/scaleguard/scaleguard/clusterview"
+	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/webhooks"
+)
+
+// Options configure serve.
+type Options struct {
+	// CertDir holds tls.crt and tls.key for the webhook server.
+	CertDir string
+	// Host and Port the webhook server listens on.
+	Host string
+	Port int
+	// MetricsAddr serves /metrics ("0" disables it).
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz ("0" disables them).
+	ProbeAddr string
+	// Settings are the effective rule settings; nil means the defaults.
+	Settings *policies.Settings
+	// Registry holds the rules; nil means policies.Default.
+	Registry *policies.Registry
+	// GracefulShutdown bounds how long in-flight requests may finish.
+	GracefulShutdown time.Duration
+}
+
+// Server is a configured, not yet started, serve.
+type Server struct {
+	Manager manager.Manager
+	View    *clusterview.Cache
+}
+
+// New builds the manager, the cache view and the webhooks.
+func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Server, error) {
+	if _, err := certs.CheckDir(o.CertDir, time.Now()); err != nil {
+		return nil, err
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = policies.Default
+	}
+	settings := o.Settings
+	if settings == nil {
+		settings = policies.DefaultSettings()
+	}
+	if err := settings.Validate(reg); err != nil {
+		return nil, err
+	}
+	shutdown := o.GracefulShutdown
+	if shutdown == 0 {
+		shutdown = 15 * time.Second
+	}
+
+	mgr, err := manager.New(cfg, manager.Options{
+		Scheme: apis.Scheme,
+		Logger: log,
+		Cache: cache.Options{
+			DefaultTransform:            clusterview.Transform,
+			ReaderFailOnMissingInformer: true,
+		},
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		GracefulShutdownTimeout: &shutdown,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Host:    o.Host,
+			Port:    o.Port,
+			CertDir: o.CertDir,
+		}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building the manager: %w", err)
+	}
+
+	view, err := clusterview.NewCache(ctx, mgr.GetCache(), mgr.GetRESTMapper(), mgr.GetClient().GroupVersionKindFor, log.WithName("view"))
+	if err != nil {
+		return nil, err
+	}
+	engine := policies.NewEngine(reg)
+	engine.OnPanic = func(rule string, r any, stack []byte) {
+		log.Error(fmt.Errorf("%v", r), "rule panicked; it was skipped for this object", "rule", rule, "stack", string(stack))
+	}
+	webhooks.Register(mgr.GetWebhookServer(), webhooks.Deps{
+		Engine:   engine,
+		View:     view,
+		Settings: webhooks.StaticSettings{S: settings},
+		Log:      log.WithName("webhook"),
+	})
+
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("webhook-tls", mgr.GetWebhookServer().StartedChecker()); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("caches", func(r *http.Request) error {
+		c, cancel := context.WithTimeout(r.Context(), 200*time.Millisecond)
+		defer cancel()
+		if !view.WaitForSync(c) {
+			return errors.New("informer caches not synced")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return &Server{Manager: mgr, View: view}, nil
+}

@@ -1,0 +1,90 @@
+package integration
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/scaleguard/scaleguard/controlplane"
+	"github.com/scaleguard/scaleguard/manifests"
+)
+
+// expectedExamples is what `make demo` must show for every example: the
+// API server's result and the rules named in its denial, warnings or
+// patches. An example without an entry fails the test.
+var expectedExamples = map[string]struct {
+	result string
+	rules  []string
+}{
+	"00-namespaces.yaml:1":                        {"created", nil},
+	"00-namespaces.yaml:7":                        {"created", nil},
+	"00-namespaces.yaml:12":                       {"created", nil},
+	"00-namespaces.yaml:17":                       {"created", nil},
+	"gpu/10-deployment-raw-vllm.yaml:1":           {"created", nil},
+	"gpu/20-scaledobject-raw-vllm.yaml:1":         {"created", nil},
+	"kserve/10-inferenceservice-docs.yaml:1":      {"created", nil},
+	"kserve/20-inferenceservice-opt.yaml:1":       {"created", nil},
+	"kserve/21-scaledobject-ttft.yaml:1":          {"created", []string{"target-ref"}},
+	"kthena/10-modelserving.yaml:1":               {"created", nil},
+	"kthena/20-podmonitor.yaml:1":                 {"created", nil},
+	"kthena/21-router.yaml:1":                     {"created", nil},
+	"kthena/21-router.yaml:20":                    {"created", nil},
+	"kthena/21-router.yaml:36":                    {"created", nil},
+	"kthena/30-scaledobject-as-proposed.yaml:1":   {"created", nil},
+	"kthena/31-scaledobject-no-kind.yaml:1":       {"denied", []string{"target-ref"}},
+	"kthena/32-scaledobject-no-apiversion.yaml:1": {"denied", []string{"target-ref"}},
+	"kthena/33-scaledobject-fixed.yaml:1":         {"updated", nil},
+}
+
+var ruleRef = regexp.MustCompile(`\[([a-z0-9-]+)\]`)
+
+func TestExamplesThroughTheAPIServer(t *testing.T) {
+	dir := filepath.Join(env.Root, "examples")
+	objs, err := manifests.Read([]string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, o := range outcomes {
+		key := strings.TrimPrefix(o.Object.Where(), dir+"/")
+		seen[key] = true
+		want, ok := expectedExamples[key]
+		if !ok {
+			t.Errorf("%s (%s %s): no expectation; it was %s", key, o.Object.GVK.Kind, o.Object.Name, o.Result)
+			continue
+		}
+		if o.Result != want.result {
+			t.Errorf("%s: %s, want %s (%s)", key, o.Result, want.result, o.Message)
+		}
+		text := strings.Join(append(append(append([]string{}, o.Causes...), o.Warnings...), o.Changes...), "\n")
+		if o.Result == "error" {
+			text += o.Message
+		}
+		got := map[string]bool{}
+		for _, m := range ruleRef.FindAllStringSubmatch(text, -1) {
+			got[m[1]] = true
+		}
+		var gotList []string
+		for r := range got {
+			gotList = append(gotList, r)
+		}
+		sort.Strings(gotList)
+		wantList := append([]string(nil), want.rules...)
+		sort.Strings(wantList)
+		if strings.Join(gotList, ",") != strings.Join(wantList, ",") {
+			t.Errorf("%s: rules %v, want %v\n%s", key, gotList, wantList, text)
+		}
+	}
+	for key := range expectedExamples {
+		if !seen[key] {
+			t.Errorf("%s: expected but not in examples/", key)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+// Package integration runs scaleguard's webhooks behind a real
+// kube-apiserver and etcd. The API server calls them over TLS through the
+// shipped config/webhook configurations; tests assert what the API server
+// returned to the client.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/scaleguard/scaleguard/controlplane"
+	_ "github.com/scaleguard/scaleguard/policies/all"
+	"github.com/scaleguard/scaleguard/server"
+)
+
+var (
+	env       *controlplane.Env
+	probeAddr string
+	metrics   string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.Level(zapLevel()))))
+	var err error
+	env, err = controlplane.Start(controlplane.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "control plane:", err)
+		return 1
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the control plane:", err)
+		}
+	}()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	probeAddr, metrics = freeAddr(), freeAddr()
+	wio := env.WebhookInstallOptions
+	srv, err := server.New(ctx, env.Config, server.Options{
+		CertDir:     wio.LocalServingCertDir,
+		Host:        wio.LocalServingHost,
+		Port:        wio.LocalServingPort,
+		MetricsAddr: metrics,
+		ProbeAddr:   probeAddr,
+	}, ctrl.Log.WithName("serve"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		return 1
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Manager.Start(ctx) }()
+	if err := waitReady(ctx, "http://"+probeAddr+"/readyz", 60*time.Second); err != nil {
+		fmt.Fprintln(os.Stderr, "server never became ready:", err)
+		return 1
+	}
+	code := m.Run()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "server stopped with:", err)
+		}
+	case <-time.After(30 * time.Second):
+		fmt.Fprintln(os.Stderr, "server did not stop within 30s")
+		return 1
+	}
+	return code
+}
+
+func zapLevel() int8 {
+	if v, err := strconv.Atoi(os.Getenv("SCALEGUARD_TEST_LOG_LEVEL")); err == nil {
+		return int8(-v)
+	}
+	return 1 // warnings and errors only
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitReady(ctx context.Context, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Errorf("%s: %s", url, resp.Status)
+		} else {
+			last = err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return last
+}
+
+// adminConfig returns a copy of the admin config that records warnings.
+func adminConfig(warnings *[]string) *rest.Config {
+	cfg := rest.CopyConfig(env.Config)
+	cfg.WarningHandler = warningRecorder{warnings}
+	return cfg
+}
+
+type warningRecorder struct{ out *[]string }
+
+func (w warningRecorder) HandleWarningHeader(code int, agent, text string) {
+	*w.out = append(*w.out, text)
+}

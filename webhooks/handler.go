@@ -1,0 +1,216 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// View is the ClusterView the handlers read, with a way to wait for it to
+// be complete.
+type View interface {
+	policies.ClusterView
+	// WaitForSync blocks until the view is complete or ctx ends.
+	WaitForSync(ctx context.Context) bool
+}
+
+// SettingsSource yields the effective settings of each request.
+type SettingsSource interface {
+	Settings() *policies.Settings
+}
+
+// StaticSettings is a SettingsSource that never changes.
+type StaticSettings struct{ S *policies.Settings }
+
+// Settings implements SettingsSource.
+func (s StaticSettings) Settings() *policies.Settings { return s.S }
+
+// Deps are what every endpoint shares.
+type Deps struct {
+	Engine   *policies.Engine
+	View     View
+	Settings SettingsSource
+	Log      logr.Logger
+	// SyncWait bounds how long a request waits for the view to sync at
+	// start-up before it is answered with an error (default 5s).
+	SyncWait time.Duration
+}
+
+// Handler judges one guarded kind in one phase.
+type Handler struct {
+	Endpoint Endpoint
+	Deps
+}
+
+// NewHTTPHandler returns the HTTP handler of an endpoint.
+func NewHTTPHandler(e Endpoint, deps Deps) http.Handler {
+	if deps.SyncWait == 0 {
+		deps.SyncWait = 5 * time.Second
+	}
+	log := deps.Log.WithValues("webhook", e.Path)
+	deps.Log = log
+	return &httpHandler{next: &Handler{Endpoint: e, Deps: deps}, log: log}
+}
+
+// Handle implements admission's Handler contract.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	want := h.Endpoint.Kind.GVK
+	got := req.Kind
+	if got.Group != want.Group || got.Version != want.Version || got.Kind != want.Kind {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf(
+			"endpoint %s judges %s %s, not %s; the webhook configuration routes the wrong kind here",
+			h.Endpoint.Path, want.GroupVersion(), want.Kind, describeGVK(got)))
+	}
+	if req.SubResource != "" {
+		return admission.Allowed("subresources are not judged")
+	}
+	var op policies.Operation
+	switch req.Operation {
+	case admissionv1.Create:
+		op = policies.Create
+	case admissionv1.Update:
+		op = policies.Update
+	default:
+		return admission.Allowed(fmt.Sprintf("%s is not judged", req.Operation))
+	}
+	if len(req.Object.Raw) == 0 {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("%s request for %s has no object", req.Operation, want.Kind))
+	}
+	syncCtx, cancel := context.WithTimeout(ctx, h.SyncWait)
+	synced := h.View.WaitForSync(syncCtx)
+	cancel()
+	if !synced {
+		return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf("scaleguard is starting and its view of the cluster is not synced yet; retry"))
+	}
+
+	preq := policies.Request{
+		GVK:       want,
+		Operation: op,
+		Object:    req.Object.Raw,
+		View:      h.View,
+		Settings:  h.Settings.Settings(),
+	}
+	if op == policies.Update {
+		preq.OldObject = req.OldObject.Raw
+	}
+	log := h.Log.WithValues("kind", want.Kind, "namespace", req.Namespace, "name", req.Name, "operation", req.Operation, "dryRun", req.DryRun != nil && *req.DryRun)
+
+	if h.Endpoint.Phase == Mutating {
+		res, err := h.Engine.Mutate(preq)
+		if err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+		countFindings(want.Kind, res.Findings)
+		resp := admission.Allowed("")
+		resp.Patches = res.Patch
+		resp.Warnings = warnings(res.Findings)
+		if len(res.Patch) > 0 {
+			log.Info("mutated", "rules", ruleIDs(res.Findings))
+		}
+		return resp
+	}
+
+	res, err := h.Engine.Validate(preq)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	countFindings(want.Kind, res.Findings)
+	var causes field.ErrorList
+	var warns []policies.Finding
+	for _, f := range res.Findings {
+		if f.Action == policies.Deny {
+			causes = append(causes, &field.Error{Type: field.ErrorTypeForbidden, Field: f.Field, Detail: fmt.Sprintf("[%s] %s", f.Rule, f.Message)})
+		} else {
+			warns = append(warns, f)
+		}
+	}
+	if len(causes) == 0 {
+		resp := admission.Allowed("")
+		resp.Warnings = warnings(warns)
+		return resp
+	}
+	name := req.Name
+	if name == "" {
+		name = objectName(req)
+	}
+	status := apierrors.NewInvalid(want.GroupKind(), name, causes).ErrStatus
+	log.Info("denied", "rules", ruleIDs(res.Findings))
+	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
+		Allowed:  false,
+		Result:   &status,
+		Warnings: warnings(warns),
+	}}
+}
+
+// objectName is the name of a CREATE with generateName.
+func objectName(req admission.Request) string {
+	var m struct {
+		Metadata metav1.ObjectMeta `json:"metadata"`
+	}
+	if err := json.Unmarshal(req.Object.Raw, &m); err == nil {
+		if m.Metadata.Name != "" {
+			return m.Metadata.Name
+		}
+		if m.Metadata.GenerateName != "" {
+			return m.Metadata.GenerateName + "*"
+		}
+	}
+	return ""
+}
+
+// warnings renders findings as admission warnings. The API server drops a
+// warning holding a control character, so those become spaces.
+func warnings(fs []policies.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		var s string
+		switch f.Action {
+		case policies.Mutate:
+			s = "[" + f.Rule + "] mutated " + f.Field + ": " + f.Message
+		default:
+			s = f.String()
+		}
+		out = append(out, strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, s))
+	}
+	return out
+}
+
+func ruleIDs(fs []policies.Finding) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fs {
+		if !seen[f.Rule] {
+			seen[f.Rule] = true
+			out = append(out, f.Rule)
+		}
+	}
+	return out
+}
+
+func describeGVK(g metav1.GroupVersionKind) string {
+	if g.Kind == "" {
+		return "an object of no kind"
+	}
+	if g.Group == "" {
+		return g.Version + " " + g.Kind
+	}
+	return g.Group + "/" + g.Version + " " + g.Kind
+}

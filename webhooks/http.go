@@ -1,0 +1,125 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// MaxRequestBytes bounds an AdmissionReview body: two objects of at most
+// 3 MiB each (old and new) plus the envelope.
+const MaxRequestBytes = 7 << 20
+
+// reviewer answers one decoded admission request.
+type reviewer interface {
+	Handle(ctx context.Context, req admission.Request) admission.Response
+}
+
+// httpHandler is the HTTP face of an endpoint. A request that is not a
+// well-formed admission.k8s.io/v1 AdmissionReview is refused with an HTTP
+// 4xx status and a metav1.Status body giving the reason; a well-formed one
+// always gets an AdmissionReview response.
+type httpHandler struct {
+	next reviewer
+	log  logr.Logger
+}
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		h.fail(w, http.StatusMethodNotAllowed, "method %s not allowed: send an AdmissionReview with POST", r.Method)
+		return
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		h.fail(w, http.StatusUnsupportedMediaType, "content type %q not supported: send application/json", r.Header.Get("Content-Type"))
+		return
+	}
+	if r.Body == nil {
+		h.fail(w, http.StatusBadRequest, "empty body: send an AdmissionReview")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.fail(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes", MaxRequestBytes)
+			return
+		}
+		h.fail(w, http.StatusBadRequest, "reading the body: %v", err)
+		return
+	}
+	if len(body) == 0 {
+		h.fail(w, http.StatusBadRequest, "empty body: send an AdmissionReview")
+		return
+	}
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &review); err != nil {
+		h.fail(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
+		return
+	}
+	gvk := review.GroupVersionKind()
+	if gvk != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {
+		h.fail(w, http.StatusBadRequest, "expected an admission.k8s.io/v1 AdmissionReview, got apiVersion %q kind %q", review.APIVersion, review.Kind)
+		return
+	}
+	if review.Request == nil {
+		h.fail(w, http.StatusBadRequest, "malformed AdmissionReview: no request")
+		return
+	}
+	if review.Request.UID == "" {
+		h.fail(w, http.StatusBadRequest, "malformed AdmissionReview: request.uid is empty")
+		return
+	}
+
+	req := admission.Request{AdmissionRequest: *review.Request}
+	resp := h.next.Handle(r.Context(), req)
+	if err := resp.Complete(req); err != nil {
+		h.log.Error(err, "completing the response")
+		resp = admission.Errored(http.StatusInternalServerError, err)
+		resp.UID = req.UID
+	}
+	out := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
+		Response: &resp.AdmissionResponse,
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		h.log.Error(err, "writing the response")
+	}
+}
+
+func (h *httpHandler) fail(w http.ResponseWriter, code int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	h.log.Info("refused a malformed request", "code", code, "reason", msg)
+	st := metav1.Status{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Status"},
+		Status:   metav1.StatusFailure,
+		Message:  msg,
+		Reason:   reasonFor(code),
+		Code:     int32(code),
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(st)
+}
+
+func reasonFor(code int) metav1.StatusReason {
+	switch code {
+	case http.StatusRequestEntityTooLarge:
+		return metav1.StatusReasonRequestEntityTooLarge
+	case http.StatusUnsupportedMediaType:
+		return metav1.StatusReasonUnsupportedMediaType
+	case http.StatusMethodNotAllowed:
+		return metav1.StatusReasonMethodNotAllowed
+	}
+	return metav1.StatusReasonBadRequest
+}

@@ -1,0 +1,24 @@
+package webhooks
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// FindingsTotal counts findings returned to the API server.
+var FindingsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "scaleguard_findings_total",
+	Help: "Findings scaleguard returned on admission, by rule, action (deny, warn, mutate) and kind.",
+}, []string{"rule", "action", "kind"})
+
+func init() {
+	metrics.Registry.MustRegister(FindingsTotal)
+}
+
+func countFindings(kind string, findings []policies.Finding) {
+	for _, f := range findings {
+		FindingsTotal.WithLabelValues(f.Rule, string(f.Action), kind).Inc()
+	}
+}

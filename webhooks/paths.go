@@ -1,0 +1,59 @@
+package webhooks
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/scaleguard/scaleguard/apis"
+)
+
+// Phase is the admission phase an endpoint serves.
+type Phase string
+
+// Phases.
+const (
+	Mutating   Phase = "mutate"
+	Validating Phase = "validate"
+)
+
+// Path is the endpoint of a kind in a phase, kubebuilder style:
+// /validate-keda-sh-v1alpha1-scaledobject.
+func Path(phase Phase, k apis.Kind) string {
+	group := strings.ReplaceAll(k.GVK.Group, ".", "-")
+	if group == "" {
+		group = "core"
+	}
+	return "/" + string(phase) + "-" + group + "-" + k.GVK.Version + "-" + strings.ToLower(k.GVK.Kind)
+}
+
+// Endpoint is one entry of the dispatch table.
+type Endpoint struct {
+	Path  string
+	Phase Phase
+	Kind  apis.Kind
+}
+
+// Endpoints is the dispatch table: a mutating and a validating endpoint per
+// guarded kind.
+func Endpoints() []Endpoint {
+	var out []Endpoint
+	for _, k := range apis.Guarded {
+		for _, p := range []Phase{Mutating, Validating} {
+			out = append(out, Endpoint{Path: Path(p, k), Phase: p, Kind: k})
+		}
+	}
+	return out
+}
+
+// Registrar is where endpoints are registered (controller-runtime's
+// webhook.Server, or an http.ServeMux in tests).
+type Registrar interface {
+	Register(path string, hook http.Handler)
+}
+
+// Register registers every endpoint of the dispatch table.
+func Register(srv Registrar, deps Deps) {
+	for _, e := range Endpoints() {
+		srv.Register(e.Path, NewHTTPHandler(e, deps))
+	}
+}
