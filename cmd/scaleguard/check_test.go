@@ -27,15 +27,15 @@ func TestCheckExitCodes(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		"nothing denied":     {"", []string{"check", "-f", "testdata/clean.yaml"}, 0, "2 objects: 0 denied, 0 warned, 0 mutated", ""},
+		"nothing denied":     {"", []string{"check", "-f", "testdata/clean.yaml"}, 0, "3 objects: 0 denied, 0 warned, 0 mutated", ""},
 		"denied":             {"", []string{"check", "-f", "testdata/denied.yaml"}, 1, "ScaledObject default/my-modelserving: deny [target-ref] spec.scaleTargetRef.apiVersion:", ""},
-		"stdin":              {string(clean), []string{"check", "-f", "-"}, 0, "2 objects", ""},
+		"stdin":              {string(clean), []string{"check", "-f", "-"}, 0, "3 objects", ""},
 		"unreadable file":    {"", []string{"check", "-f", "testdata/broken.yaml"}, 2, "", "testdata/broken.yaml:4: yaml:"},
 		"missing file":       {"", []string{"check", "-f", "testdata/nope.yaml"}, 2, "", "testdata/nope.yaml: no such file or directory"},
 		"no input":           {"", []string{"check"}, 2, "", "no input"},
 		"bad output":         {"", []string{"check", "-o", "yaml", "-f", "testdata/clean.yaml"}, 2, "", `unknown output "yaml"`},
 		"unknown flag":       {"", []string{"check", "--nope"}, 2, "", "unknown flag"},
-		"both files, denied": {"", []string{"check", "-f", "testdata/clean.yaml", "-f", "testdata/denied.yaml"}, 1, "4 objects: 1 denied", ""},
+		"both files, denied": {"", []string{"check", "-f", "testdata/clean.yaml", "-f", "testdata/denied.yaml"}, 1, "5 objects: 1 denied", ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDemoRunsAndStopsOnInterrupt runs `scaleguard dev` as `make demo`
+// does: its own control plane, the examples applied, a kubeconfig written,
+// then a clean teardown on SIGINT.
+func TestDemoRunsAndStopsOnInterrupt(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "scaleguard")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/scaleguard")
+	build.Dir = env.Root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cmd := exec.Command(bin, "dev", "--examples", "examples", "--kubeconfig-out", kubeconfig)
+	cmd.Dir = env.Root
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 256)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out []string
+	deadline := time.After(3 * time.Minute)
+wait:
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("dev exited early:\n%s", strings.Join(out, "\n"))
+			}
+			out = append(out, l)
+			if strings.HasPrefix(l, "press Ctrl-C") {
+				break wait
+			}
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			t.Fatalf("dev never became ready:\n%s", strings.Join(out, "\n"))
+		}
+	}
+	text := strings.Join(out, "\n")
+	for _, want := range []string{
+		"DENIED   ScaledObject kthena-demo/my-modelserving   (examples/kthena/32-scaledobject-no-apiversion.yaml:1)",
+		"reason:  spec.scaleTargetRef.apiVersion: Forbidden: [target-ref]",
+		"warning: [target-ref] spec.scaleTargetRef.name",
+		"kubeconfig: " + kubeconfig,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if b, err := os.ReadFile(kubeconfig); err != nil || !strings.Contains(string(b), "clusters:") {
+		t.Errorf("kubeconfig not written: %v", err)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() {
+		for l := range lines {
+			out = append(out, l)
+		}
+		exited <- cmd.Wait()
+	}()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("dev exited with %v after SIGINT:\n%s", err, strings.Join(out, "\n"))
+		}
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("dev did not stop within 90s of SIGINT")
+	}
+	if !strings.Contains(strings.Join(out, "\n"), "stopping the control plane") {
+		t.Error("no teardown message")
+	}
+}
