@@ -3,6 +3,7 @@ package clusterview
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -48,6 +49,7 @@ var Watched = []client.Object{
 // never reach the API server: a kind the cluster does not serve (KServe not
 // installed, say) reads as empty.
 type Cache struct {
+	synced atomic.Bool
 	reader cache.Cache
 	served map[schema.GroupVersionKind]bool
 	log    logr.Logger
@@ -109,8 +111,18 @@ func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf 
 // Served reports which watched kinds the cluster serves.
 func (v *Cache) Served() map[schema.GroupVersionKind]bool { return v.served }
 
-// WaitForSync blocks until every informer has synced or ctx ends.
-func (v *Cache) WaitForSync(ctx context.Context) bool { return v.reader.WaitForCacheSync(ctx) }
+// WaitForSync blocks until every informer has synced or ctx ends. Once
+// synced, informers stay synced, so later calls return at once.
+func (v *Cache) WaitForSync(ctx context.Context) bool {
+	if v.synced.Load() {
+		return true
+	}
+	if v.reader.WaitForCacheSync(ctx) {
+		v.synced.Store(true)
+		return true
+	}
+	return false
+}
 
 // readTimeout bounds one cache read; reads are in-memory once synced.
 const readTimeout = 5 * time.Second
