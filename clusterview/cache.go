@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,6 +43,8 @@ var Watched = []client.Object{
 	&kthenav1alpha1.ModelServing{},
 	&kthenav1alpha1.AutoscalingPolicy{},
 	&kthenav1alpha1.AutoscalingPolicyBinding{},
+	&resourcev1.ResourceClaimTemplate{},
+	&resourcev1.ResourceClaim{},
 }
 
 // Cache is a ClusterView over controller-runtime's informer cache. Reads
@@ -166,6 +169,8 @@ var (
 	gvkModelServing = kthenav1alpha1.GroupVersion.WithKind("ModelServing")
 	gvkPolicy       = kthenav1alpha1.GroupVersion.WithKind("AutoscalingPolicy")
 	gvkBinding      = kthenav1alpha1.GroupVersion.WithKind("AutoscalingPolicyBinding")
+	gvkClaimTmpl    = resourcev1.SchemeGroupVersion.WithKind("ResourceClaimTemplate")
+	gvkClaim        = resourcev1.SchemeGroupVersion.WithKind("ResourceClaim")
 )
 
 // Namespace implements policies.ClusterView.
@@ -273,4 +278,16 @@ func (v *Cache) ResourceQuotas(ns string) []*corev1.ResourceQuota {
 	l := &corev1.ResourceQuotaList{}
 	v.list(gvkQuota, l, client.InNamespace(ns))
 	return ptrs(l.Items)
+}
+
+// ResourceClaimTemplate implements policies.ClusterView.
+func (v *Cache) ResourceClaimTemplate(ns, name string) (*resourcev1.ResourceClaimTemplate, bool) {
+	o := &resourcev1.ResourceClaimTemplate{}
+	return o, v.get(gvkClaimTmpl, ns, name, o)
+}
+
+// ResourceClaim implements policies.ClusterView.
+func (v *Cache) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
+	o := &resourcev1.ResourceClaim{}
+	return o, v.get(gvkClaim, ns, name, o)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
@@ -43,6 +44,9 @@ type Request struct {
 	View ClusterView
 	// Settings are the effective settings; nil means DefaultSettings.
 	Settings *Settings
+	// Now is the time of the request (the engine reads no clock); the zero
+	// time means unknown.
+	Now time.Time
 }
 
 // Result is the outcome of one phase.
@@ -90,7 +94,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now}
 		for _, f := range e.runRule(rule, in) {
 			if f.Action != Mutate {
 				continue
@@ -148,7 +152,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 		if enf == Off {
 			continue
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now}
 		var before map[string]bool
 		for _, f := range e.runRule(rule, in) {
 			if f.Action != Deny && f.Action != Warn {
@@ -159,7 +163,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 			}
 			if f.Action == Deny && oldObj != nil && !rule.KeepOnUpdate {
 				if before == nil {
-					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings})
+					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings, Now: req.Now})
 				}
 				if before[f.Field+"\x00"+f.Message] {
 					f.Action = Warn

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
@@ -56,4 +57,11 @@ type ClusterView interface {
 	ServiceMonitors(namespace string) []*monitoringv1.ServiceMonitor
 	// ResourceQuotas lists the ResourceQuotas of a namespace.
 	ResourceQuotas(namespace string) []*corev1.ResourceQuota
+
+	// ResourceClaimTemplate returns a resource.k8s.io/v1 ResourceClaimTemplate
+	// (dynamic resource allocation) by namespace and name.
+	ResourceClaimTemplate(namespace, name string) (*resourcev1.ResourceClaimTemplate, bool)
+	// ResourceClaim returns a resource.k8s.io/v1 ResourceClaim by namespace
+	// and name.
+	ResourceClaim(namespace, name string) (*resourcev1.ResourceClaim, bool)
 }
