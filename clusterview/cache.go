@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	"github.com/scaleguard/scaleguard/policies"
@@ -45,6 +46,7 @@ var Watched = []client.Object{
 	&kthenav1alpha1.AutoscalingPolicyBinding{},
 	&resourcev1.ResourceClaimTemplate{},
 	&resourcev1.ResourceClaim{},
+	&argov1alpha1.Rollout{},
 }
 
 // Cache is a ClusterView over controller-runtime's informer cache. Reads
@@ -171,6 +173,7 @@ var (
 	gvkBinding      = kthenav1alpha1.GroupVersion.WithKind("AutoscalingPolicyBinding")
 	gvkClaimTmpl    = resourcev1.SchemeGroupVersion.WithKind("ResourceClaimTemplate")
 	gvkClaim        = resourcev1.SchemeGroupVersion.WithKind("ResourceClaim")
+	gvkRollout      = argov1alpha1.GroupVersion.WithKind("Rollout")
 )
 
 // Namespace implements policies.ClusterView.
@@ -290,4 +293,10 @@ func (v *Cache) ResourceClaimTemplate(ns, name string) (*resourcev1.ResourceClai
 func (v *Cache) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
 	o := &resourcev1.ResourceClaim{}
 	return o, v.get(gvkClaim, ns, name, o)
+}
+
+// Rollout implements policies.ClusterView.
+func (v *Cache) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
+	o := &argov1alpha1.Rollout{}
+	return o, v.get(gvkRollout, ns, name, o)
 }

@@ -14,6 +14,7 @@ import (
 	resourcev1 "k8s.io/api/resource/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	"github.com/scaleguard/scaleguard/policies"
@@ -29,6 +30,7 @@ type Manifests struct {
 	modelServing map[nsName]*kthenav1alpha1.ModelServing
 	isvcs        map[nsName]*kservev1beta1.InferenceService
 	claimTmpls   map[nsName]*resourcev1.ResourceClaimTemplate
+	rollouts     map[nsName]*argov1alpha1.Rollout
 	claims       map[nsName]*resourcev1.ResourceClaim
 
 	scaledObjects []*kedav1alpha1.ScaledObject
@@ -54,6 +56,7 @@ func NewManifests(objs ...client.Object) *Manifests {
 		modelServing: map[nsName]*kthenav1alpha1.ModelServing{},
 		isvcs:        map[nsName]*kservev1beta1.InferenceService{},
 		claimTmpls:   map[nsName]*resourcev1.ResourceClaimTemplate{},
+		rollouts:     map[nsName]*argov1alpha1.Rollout{},
 		claims:       map[nsName]*resourcev1.ResourceClaim{},
 	}
 	for _, o := range objs {
@@ -83,6 +86,8 @@ func (m *Manifests) Add(obj client.Object) {
 		m.isvcs[key] = o
 	case *resourcev1.ResourceClaimTemplate:
 		m.claimTmpls[key] = o
+	case *argov1alpha1.Rollout:
+		m.rollouts[key] = o
 	case *resourcev1.ResourceClaim:
 		m.claims[key] = o
 	case *kedav1alpha1.ScaledObject:
@@ -238,4 +243,9 @@ func (m *Manifests) ResourceClaimTemplate(ns, name string) (*resourcev1.Resource
 // ResourceClaim implements policies.ClusterView.
 func (m *Manifests) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
 	return lookup(m.claims, ns, name)
+}
+
+// Rollout implements policies.ClusterView.
+func (m *Manifests) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
+	return lookup(m.rollouts, ns, name)
 }

@@ -5,6 +5,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 )
 
 // lastApplied is kubectl's copy of the whole object, never read by rules.
@@ -32,6 +34,8 @@ func Transform(in any) (any, error) {
 		trimPodSpec(&o.Spec.Template.Spec)
 		o.Spec.VolumeClaimTemplates = nil
 		o.Status = appsv1.StatefulSetStatus{Replicas: o.Status.Replicas}
+	case *argov1alpha1.Rollout:
+		trimPodSpec(&o.Spec.Template.Spec)
 	case *corev1.Service:
 		o.Status = corev1.ServiceStatus{}
 	case *resourcev1.ResourceClaimTemplate:

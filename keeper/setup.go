@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	"github.com/scaleguard/scaleguard/policies"
@@ -26,8 +27,8 @@ import (
 const Name = "pause-keeper"
 
 // SetupWithManager registers the keeper: it reconciles ScaledObjects, and
-// ScaledObjects whose target (a Deployment, StatefulSet, ModelServing or
-// InferenceService) or namespace changes. Kinds the cluster does not serve
+// ScaledObjects whose target (a Deployment, StatefulSet, ModelServing,
+// Rollout or InferenceService) or namespace changes. Kinds the cluster does not serve
 // (served is the ClusterView's list) are not watched.
 func (k *Keeper) SetupWithManager(mgr ctrl.Manager, served map[schema.GroupVersionKind]bool) error {
 	b := ctrl.NewControllerManagedBy(mgr).Named(Name).For(&kedav1alpha1.ScaledObject{})
@@ -40,6 +41,7 @@ func (k *Keeper) SetupWithManager(mgr ctrl.Manager, served map[schema.GroupVersi
 	watch(appsv1.SchemeGroupVersion.WithKind("Deployment"), &appsv1.Deployment{}, k.byTarget(policies.DeploymentKind), workload)
 	watch(appsv1.SchemeGroupVersion.WithKind("StatefulSet"), &appsv1.StatefulSet{}, k.byTarget(policies.StatefulSetKind), workload)
 	watch(kthenav1alpha1.GroupVersion.WithKind("ModelServing"), &kthenav1alpha1.ModelServing{}, k.byTarget(policies.ModelServingKind), workload)
+	watch(argov1alpha1.GroupVersion.WithKind("Rollout"), &argov1alpha1.Rollout{}, k.byTarget(gpu.RolloutKind), workload)
 	watch(kservev1beta1.GroupVersion.WithKind("InferenceService"), &kservev1beta1.InferenceService{}, k.byInferenceService, workload)
 	watch(corev1.SchemeGroupVersion.WithKind("Namespace"), &corev1.Namespace{}, k.byNamespace, builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	return b.Complete(k)

@@ -27,7 +27,7 @@ const (
 	CooldownID      = "gpu-cooldown"
 )
 
-const tierDoc = "A ScaledObject is on a GPU tier when its scale target (`scaleTargetRef`, by default an apps/v1 Deployment; a StatefulSet; " +
+const tierDoc = "A ScaledObject is on a GPU tier when its scale target (`scaleTargetRef`, by default an apps/v1 Deployment; a StatefulSet; an Argo Rollout, its template or the Deployment its workloadRef names; " +
 	"a Kthena ModelServing, every role's entryTemplate and workerTemplate; for a Deployment named `<isvc>-predictor` or `<isvc>-<name>-predictor`, " +
 	"or a ScaledObject KServe generated, the InferenceService's predictor and workerSpec) has a pod template that requests or limits an accelerator " +
 	"resource (`gpu.acceleratorResources`: nvidia.com/gpu, amd.com/gpu, gpu.intel.com/*, nvidia.com/mig-*, google.com/tpu, aws.amazon.com/neuron*), " +

@@ -11,10 +11,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	"github.com/scaleguard/scaleguard/policies"
 )
+
+// RolloutKind is Argo Rollouts' Rollout.
+var RolloutKind = schema.GroupKind{Group: argov1alpha1.GroupVersion.Group, Kind: "Rollout"}
 
 // Tier is what scaleguard can tell of the tier a ScaledObject's target
 // runs on.
@@ -172,6 +176,10 @@ func resolve(so *kedav1alpha1.ScaledObject, ns string, view policies.ClusterView
 			t.Object = ms
 			return modelServingShapes(ms), true
 		}
+	case RolloutKind:
+		if ro, ok := view.Rollout(ns, ref.Name); ok {
+			return rolloutShapes(ro, ns, view, t)
+		}
 	default:
 		t.Why = fmt.Sprintf("the pod template of %s (kind %s) is not something scaleguard reads", t.Target, schema.GroupKind{Group: ref.Group, Kind: ref.Kind})
 		return nil, false
@@ -282,4 +290,25 @@ func modelServingShapes(ms *kthenav1alpha1.ModelServing) []podShape {
 		}
 	}
 	return out
+}
+
+// rolloutShapes is a Rollout's pod template, or, with spec.workloadRef, the
+// template of the Deployment it names.
+func rolloutShapes(ro *argov1alpha1.Rollout, ns string, view policies.ClusterView, t *Tier) ([]podShape, bool) {
+	t.Object = ro
+	ref := ro.Spec.WorkloadRef
+	if ref == nil {
+		return []podShape{{spec: &ro.Spec.Template.Spec, pods: 1}}, true
+	}
+	if ref.Kind != "Deployment" {
+		t.Why = fmt.Sprintf("the workloadRef of %s names a %s, whose pod template scaleguard does not read", t.Target, ref.Kind)
+		return nil, false
+	}
+	d, ok := view.Deployment(ns, ref.Name)
+	if !ok {
+		t.Why = fmt.Sprintf("Deployment %q, whose pod template %s runs, does not exist in namespace %q yet", ref.Name, t.Target, ns)
+		t.Absent = true
+		return nil, false
+	}
+	return []podShape{{where: fmt.Sprintf("workloadRef Deployment %q", d.Name), spec: &d.Spec.Template.Spec, pods: 1}}, true
 }

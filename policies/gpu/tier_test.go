@@ -142,16 +142,36 @@ func TestUndeterminedTierIsAdmittedWithAWarning(t *testing.T) {
 		t.Errorf("patch %v, want none", got.Patch)
 	}
 
-	rollout := `
-apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata: {name: llm, namespace: serving}
-spec:
-  scaleTargetRef: {apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: llm}
-  triggers: [{type: cpu, metricType: Utilization, metadata: {value: "50"}}]
-`
-	policytest.Expect(t, policytest.OnlyRule(policytest.Admit(t, rollout).Result.Findings, gpu.PausedDefaultID),
-		policytest.Warn(gpu.PausedDefaultID, "metadata.annotations[autoscaling.keda.sh/paused]", "the pod template of Rollout \"llm\" (kind Rollout.argoproj.io) is not something scaleguard reads", "set the annotation yourself"))
+	replicaSet := strings.Replace(scaledObject("", ""), "{name: llm}", "{apiVersion: apps/v1, kind: ReplicaSet, name: llm}", 1)
+	policytest.Expect(t, policytest.OnlyRule(policytest.Admit(t, replicaSet).Result.Findings, gpu.PausedDefaultID),
+		policytest.Warn(gpu.PausedDefaultID, "metadata.annotations[autoscaling.keda.sh/paused]",
+			`the pod template of ReplicaSet "llm" (kind ReplicaSet.apps) is not something scaleguard reads`, "set the annotation yourself"))
+}
+
+func TestArgoRollouts(t *testing.T) {
+	rollout := func(spec string) string {
+		return "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: llm, namespace: serving}\nspec: " + spec + "\n---\n"
+	}
+	so := strings.Replace(scaledObject("", ""), "{name: llm}", "{apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: llm}", 1)
+	cases := map[string]struct {
+		docs string
+		want []policytest.Want
+	}{
+		"pod template": {rollout(`{replicas: 1, strategy: {canary: {steps: [{setWeight: 20}]}}, selector: {matchLabels: {app: llm}}, template: {metadata: {labels: {app: llm}}, spec: ` + gpuContainer + `}}`),
+			[]policytest.Want{policytest.Mutate(gpu.PausedDefaultID, pausedField, `Rollout "llm" runs on a GPU tier (container "vllm" limits nvidia.com/gpu: 1)`)}},
+		"CPU pod template": {rollout(`{template: {spec: {containers: [{name: c, image: i}]}}}`), nil},
+		"workloadRef to a GPU Deployment": {deployment(gpuContainer) + rollout(`{workloadRef: {apiVersion: apps/v1, kind: Deployment, name: llm, scaleDown: never}}`),
+			[]policytest.Want{policytest.Mutate(gpu.PausedDefaultID, pausedField, `workloadRef Deployment "llm": container "vllm" limits nvidia.com/gpu: 1`)}},
+		"workloadRef to a Deployment not there yet": {rollout(`{workloadRef: {apiVersion: apps/v1, kind: Deployment, name: llm}}`),
+			[]policytest.Want{policytest.Warn(gpu.PausedDefaultID, pausedField, `Deployment "llm", whose pod template Rollout "llm" runs, does not exist`, "pauses it once")}},
+		"no Rollout yet": {"", []policytest.Want{policytest.Warn(gpu.PausedDefaultID, pausedField, `Rollout "llm" does not exist in namespace "serving" yet`)}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := policytest.Admit(t, tc.docs+so).Result.Findings
+			policytest.Expect(t, policytest.OnlyRule(got, gpu.PausedDefaultID), tc.want...)
+		})
+	}
 }
 
 func TestModelServingGPUOnlyInWorkerTemplate(t *testing.T) {
