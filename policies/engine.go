@@ -85,14 +85,19 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 		return res, err
 	}
 	cur := req.Object
+	// Rules see the object as the rules before them left it; it is decoded
+	// again only after a patch changed it (rules never modify it, as in
+	// Validate, where every rule reads the same decoded object).
+	var obj client.Object
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
 		if enf == Off {
 			continue
 		}
-		obj, err := e.Decode(req.GVK, cur)
-		if err != nil {
-			return res, err
+		if obj == nil {
+			if obj, err = e.Decode(req.GVK, cur); err != nil {
+				return res, err
+			}
 		}
 		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now}
 		for _, f := range e.runRule(rule, in) {
@@ -114,7 +119,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 				})
 				continue
 			}
-			cur = next
+			cur, obj = next, nil
 			res.Findings = append(res.Findings, f)
 		}
 	}

@@ -58,7 +58,8 @@ func init() {
 			Summary: "a GPU-tier ScaledObject reaches validation with no pause decision, or un-paused without a valid scaleguard.io/unpause-until",
 			Doc: "The final-state check behind gpu-paused-default: the mutating webhook fails open, so a GPU-tier ScaledObject can reach validation " +
 				"without a pause decision; it is denied, on UPDATE too (a controller's full update that drops the annotation is caught even when the " +
-				"object was stored without one).\n\n" +
+				"object was stored without one). The webhooks read an informer cache: a ScaledObject applied a moment after its target can be " +
+				"mutated before the cache has seen the target and validated after, and is then refused once; applying it again pauses it.\n\n" +
 				"An explicit `autoscaling.keda.sh/paused: \"false\"` should end: `scaleguard.io/unpause-until` is an RFC 3339 time no further than " +
 				"`gpu.maxUnpauseWindow` (8h) ahead, after which the pause keeper sets `paused: \"true\"` again. A missing, malformed or too distant " +
 				"expiry is a warning, or a denial when `gpu.requireUnpauseExpiry` is set. The expiry is judged when it is written (CREATE, or an UPDATE " +
