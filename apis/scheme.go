@@ -15,12 +15,13 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 )
 
 // Scheme knows the built-in kinds, KEDA, prometheus-operator and the local
-// KServe and Kthena views.
+// KServe, Kthena and Argo Rollouts views.
 var Scheme = runtime.NewScheme()
 
 func init() {
@@ -29,6 +30,7 @@ func init() {
 	utilruntime.Must(monitoringv1.AddToScheme(Scheme))
 	utilruntime.Must(kservev1beta1.AddToScheme(Scheme))
 	utilruntime.Must(kthenav1alpha1.AddToScheme(Scheme))
+	utilruntime.Must(argov1alpha1.AddToScheme(Scheme))
 }
 
 var codecs = serializer.NewCodecFactory(Scheme)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -51,9 +52,16 @@ type Report struct {
 // Denied reports whether any object was denied.
 func (r Report) Denied() bool { return r.Summary.Denied > 0 }
 
-// Run judges every guarded object of objs. An object of a kind scaleguard
-// reads but whose fields do not decode is an error naming its file and line.
+// Run judges every guarded object of objs at the current time (rules that
+// compare times, such as an un-pause expiry, read it from the request). An
+// object of a kind scaleguard reads but whose fields do not decode is an
+// error naming its file and line.
 func Run(objs []manifests.Object, engine *policies.Engine, settings *policies.Settings) (Report, error) {
+	return RunAt(objs, engine, settings, time.Now())
+}
+
+// RunAt is Run at a given time.
+func RunAt(objs []manifests.Object, engine *policies.Engine, settings *policies.Settings, now time.Time) (Report, error) {
 	rep := Report{Findings: []Finding{}, Summary: Summary{Objects: len(objs)}}
 	view := clusterview.NewManifests()
 	type judged struct {
@@ -85,7 +93,7 @@ func Run(objs []manifests.Object, engine *policies.Engine, settings *policies.Se
 	}
 	for _, j := range toJudge {
 		res, err := engine.Admit(policies.Request{
-			GVK: j.src.GVK, Operation: policies.Create, Object: j.raw, View: view, Settings: settings,
+			GVK: j.src.GVK, Operation: policies.Create, Object: j.raw, View: view, Settings: settings, Now: now,
 		})
 		if err != nil {
 			return rep, &manifests.Error{Source: j.src.Source, Line: j.src.Line, Err: err}

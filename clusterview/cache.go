@@ -12,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	"github.com/scaleguard/scaleguard/policies"
@@ -43,6 +45,9 @@ var Watched = []client.Object{
 	&kthenav1alpha1.ModelServing{},
 	&kthenav1alpha1.AutoscalingPolicy{},
 	&kthenav1alpha1.AutoscalingPolicyBinding{},
+	&resourcev1.ResourceClaimTemplate{},
+	&resourcev1.ResourceClaim{},
+	&argov1alpha1.Rollout{},
 }
 
 // Cache is a ClusterView over controller-runtime's informer cache. Reads
@@ -178,6 +183,9 @@ var (
 	gvkModelServing = kthenav1alpha1.GroupVersion.WithKind("ModelServing")
 	gvkPolicy       = kthenav1alpha1.GroupVersion.WithKind("AutoscalingPolicy")
 	gvkBinding      = kthenav1alpha1.GroupVersion.WithKind("AutoscalingPolicyBinding")
+	gvkClaimTmpl    = resourcev1.SchemeGroupVersion.WithKind("ResourceClaimTemplate")
+	gvkClaim        = resourcev1.SchemeGroupVersion.WithKind("ResourceClaim")
+	gvkRollout      = argov1alpha1.GroupVersion.WithKind("Rollout")
 )
 
 // Namespace implements policies.ClusterView.
@@ -285,4 +293,22 @@ func (v *Cache) ResourceQuotas(ns string) []*corev1.ResourceQuota {
 	l := &corev1.ResourceQuotaList{}
 	v.list(gvkQuota, l, client.InNamespace(ns))
 	return ptrs(l.Items)
+}
+
+// ResourceClaimTemplate implements policies.ClusterView.
+func (v *Cache) ResourceClaimTemplate(ns, name string) (*resourcev1.ResourceClaimTemplate, bool) {
+	o := &resourcev1.ResourceClaimTemplate{}
+	return o, v.get(gvkClaimTmpl, ns, name, o)
+}
+
+// ResourceClaim implements policies.ClusterView.
+func (v *Cache) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
+	o := &resourcev1.ResourceClaim{}
+	return o, v.get(gvkClaim, ns, name, o)
+}
+
+// Rollout implements policies.ClusterView.
+func (v *Cache) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
+	o := &argov1alpha1.Rollout{}
+	return o, v.get(gvkRollout, ns, name, o)
 }

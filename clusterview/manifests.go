@@ -11,8 +11,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	"github.com/scaleguard/scaleguard/policies"
@@ -27,6 +29,9 @@ type Manifests struct {
 	statefulSets map[nsName]*appsv1.StatefulSet
 	modelServing map[nsName]*kthenav1alpha1.ModelServing
 	isvcs        map[nsName]*kservev1beta1.InferenceService
+	claimTmpls   map[nsName]*resourcev1.ResourceClaimTemplate
+	rollouts     map[nsName]*argov1alpha1.Rollout
+	claims       map[nsName]*resourcev1.ResourceClaim
 
 	scaledObjects []*kedav1alpha1.ScaledObject
 	hpas          []*autoscalingv2.HorizontalPodAutoscaler
@@ -50,6 +55,9 @@ func NewManifests(objs ...client.Object) *Manifests {
 		statefulSets: map[nsName]*appsv1.StatefulSet{},
 		modelServing: map[nsName]*kthenav1alpha1.ModelServing{},
 		isvcs:        map[nsName]*kservev1beta1.InferenceService{},
+		claimTmpls:   map[nsName]*resourcev1.ResourceClaimTemplate{},
+		rollouts:     map[nsName]*argov1alpha1.Rollout{},
+		claims:       map[nsName]*resourcev1.ResourceClaim{},
 	}
 	for _, o := range objs {
 		m.Add(o)
@@ -76,6 +84,12 @@ func (m *Manifests) Add(obj client.Object) {
 		m.modelServing[key] = o
 	case *kservev1beta1.InferenceService:
 		m.isvcs[key] = o
+	case *resourcev1.ResourceClaimTemplate:
+		m.claimTmpls[key] = o
+	case *argov1alpha1.Rollout:
+		m.rollouts[key] = o
+	case *resourcev1.ResourceClaim:
+		m.claims[key] = o
 	case *kedav1alpha1.ScaledObject:
 		m.scaledObjects = replace(m.scaledObjects, o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
@@ -219,4 +233,19 @@ func (m *Manifests) ServiceMonitors(ns string) []*monitoringv1.ServiceMonitor {
 // ResourceQuotas implements policies.ClusterView.
 func (m *Manifests) ResourceQuotas(ns string) []*corev1.ResourceQuota {
 	return inNamespace(m.quotas, ns)
+}
+
+// ResourceClaimTemplate implements policies.ClusterView.
+func (m *Manifests) ResourceClaimTemplate(ns, name string) (*resourcev1.ResourceClaimTemplate, bool) {
+	return lookup(m.claimTmpls, ns, name)
+}
+
+// ResourceClaim implements policies.ClusterView.
+func (m *Manifests) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
+	return lookup(m.claims, ns, name)
+}
+
+// Rollout implements policies.ClusterView.
+func (m *Manifests) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
+	return lookup(m.rollouts, ns, name)
 }

@@ -3,7 +3,10 @@ package clusterview
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 )
 
 // lastApplied is kubectl's copy of the whole object, never read by rules.
@@ -31,10 +34,33 @@ func Transform(in any) (any, error) {
 		trimPodSpec(&o.Spec.Template.Spec)
 		o.Spec.VolumeClaimTemplates = nil
 		o.Status = appsv1.StatefulSetStatus{Replicas: o.Status.Replicas}
+	case *argov1alpha1.Rollout:
+		trimPodSpec(&o.Spec.Template.Spec)
 	case *corev1.Service:
 		o.Status = corev1.ServiceStatus{}
+	case *resourcev1.ResourceClaimTemplate:
+		trimClaimSpec(&o.Spec.Spec)
+	case *resourcev1.ResourceClaim:
+		trimClaimSpec(&o.Spec)
+		o.Status = resourcev1.ResourceClaimStatus{}
 	}
 	return in, nil
+}
+
+// trimClaimSpec keeps what a claim asks for (device classes and counts)
+// and drops selectors, constraints and opaque driver configuration.
+func trimClaimSpec(s *resourcev1.ResourceClaimSpec) {
+	s.Devices.Constraints = nil
+	s.Devices.Config = nil
+	for i := range s.Devices.Requests {
+		r := &s.Devices.Requests[i]
+		if r.Exactly != nil {
+			r.Exactly.Selectors = nil
+		}
+		for j := range r.FirstAvailable {
+			r.FirstAvailable[j].Selectors = nil
+		}
+	}
 }
 
 // trimPodSpec keeps containers' names, images, ports and resources, and the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
@@ -43,6 +44,9 @@ type Request struct {
 	View ClusterView
 	// Settings are the effective settings; nil means DefaultSettings.
 	Settings *Settings
+	// Now is the time of the request (the engine reads no clock); the zero
+	// time means unknown.
+	Now time.Time
 }
 
 // Result is the outcome of one phase.
@@ -81,16 +85,21 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 		return res, err
 	}
 	cur := req.Object
+	// Rules see the object as the rules before them left it; it is decoded
+	// again only after a patch changed it (rules never modify it, as in
+	// Validate, where every rule reads the same decoded object).
+	var obj client.Object
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
 		if enf == Off {
 			continue
 		}
-		obj, err := e.Decode(req.GVK, cur)
-		if err != nil {
-			return res, err
+		if obj == nil {
+			if obj, err = e.Decode(req.GVK, cur); err != nil {
+				return res, err
+			}
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now}
 		for _, f := range e.runRule(rule, in) {
 			if f.Action != Mutate {
 				continue
@@ -110,7 +119,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 				})
 				continue
 			}
-			cur = next
+			cur, obj = next, nil
 			res.Findings = append(res.Findings, f)
 		}
 	}
@@ -148,7 +157,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 		if enf == Off {
 			continue
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now}
 		var before map[string]bool
 		for _, f := range e.runRule(rule, in) {
 			if f.Action != Deny && f.Action != Warn {
@@ -159,7 +168,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 			}
 			if f.Action == Deny && oldObj != nil && !rule.KeepOnUpdate {
 				if before == nil {
-					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings})
+					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings, Now: req.Now})
 				}
 				if before[f.Field+"\x00"+f.Message] {
 					f.Action = Warn

@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"regexp"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,6 +30,10 @@ type Input struct {
 	View ClusterView
 	// Settings are the effective settings.
 	Settings *Settings
+	// Now is the time of the request, supplied by the caller: rules read
+	// no clock. The zero time means unknown, and rules that compare against
+	// it skip the comparison.
+	Now time.Time
 }
 
 // Namespace is the object's namespace, "default" when it has none (the

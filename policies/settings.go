@@ -28,6 +28,9 @@ type Settings struct {
 
 	// TargetRef configures the target-ref rule.
 	TargetRef TargetRefSettings `json:"targetRef"`
+
+	// GPU defines the GPU tier for the gpu-* rules and the pause keeper.
+	GPU GPUSettings `json:"gpu"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -71,6 +74,7 @@ func DefaultSettings() *Settings {
 				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "AutoscalingPolicy"},
 			},
 		},
+		GPU: DefaultGPUSettings(),
 	}
 }
 
@@ -109,6 +113,7 @@ func (s *Settings) Validate(reg *Registry) error {
 			errs = append(errs, fmt.Sprintf("targetRef kinds[%d]: apiVersion and kind are required", i))
 		}
 	}
+	errs = append(errs, s.GPU.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

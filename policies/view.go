@@ -6,7 +6,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 )
@@ -24,6 +26,8 @@ type ClusterView interface {
 	Deployment(namespace, name string) (*appsv1.Deployment, bool)
 	// StatefulSet returns an apps/v1 StatefulSet by namespace and name.
 	StatefulSet(namespace, name string) (*appsv1.StatefulSet, bool)
+	// Rollout returns an Argo Rollout by namespace and name.
+	Rollout(namespace, name string) (*argov1alpha1.Rollout, bool)
 	// ModelServing returns a Kthena ModelServing by namespace and name.
 	ModelServing(namespace, name string) (*kthenav1alpha1.ModelServing, bool)
 	// InferenceService returns a KServe InferenceService by namespace and name.
@@ -56,4 +60,11 @@ type ClusterView interface {
 	ServiceMonitors(namespace string) []*monitoringv1.ServiceMonitor
 	// ResourceQuotas lists the ResourceQuotas of a namespace.
 	ResourceQuotas(namespace string) []*corev1.ResourceQuota
+
+	// ResourceClaimTemplate returns a resource.k8s.io/v1 ResourceClaimTemplate
+	// (dynamic resource allocation) by namespace and name.
+	ResourceClaimTemplate(namespace, name string) (*resourcev1.ResourceClaimTemplate, bool)
+	// ResourceClaim returns a resource.k8s.io/v1 ResourceClaim by namespace
+	// and name.
+	ResourceClaim(namespace, name string) (*resourcev1.ResourceClaim, bool)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
 	"github.com/scaleguard/scaleguard/clusterview"
+	"github.com/scaleguard/scaleguard/keeper"
 	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/webhooks"
 )
@@ -42,7 +43,22 @@ type Options struct {
 	Registry *policies.Registry
 	// GracefulShutdown bounds how long in-flight requests may finish.
 	GracefulShutdown time.Duration
+
+	// PauseKeeper runs the pause keeper, the controller that re-pauses
+	// GPU-tier ScaledObjects (see package keeper). serve enables it.
+	PauseKeeper bool
+	// LeaderElection makes the pause keeper run in one replica at a time,
+	// elected through a Lease; the webhooks serve in every replica.
+	LeaderElection bool
+	// LeaderElectionNamespace holds the Lease; empty means the namespace
+	// scaleguard runs in (in a cluster).
+	LeaderElectionNamespace string
+	// LeaderElectionID names the Lease; DefaultLeaderElectionID when empty.
+	LeaderElectionID string
 }
+
+// DefaultLeaderElectionID is the name of the pause keeper's Lease.
+const DefaultLeaderElectionID = "scaleguard-pause-keeper"
 
 // Server is a configured, not yet started, serve.
 type Server struct {
@@ -70,6 +86,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if shutdown == 0 {
 		shutdown = 15 * time.Second
 	}
+	electionID := o.LeaderElectionID
+	if electionID == "" {
+		electionID = DefaultLeaderElectionID
+	}
 
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme: apis.Scheme,
@@ -81,6 +101,11 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
+		LeaderElection:          o.LeaderElection && o.PauseKeeper,
+		LeaderElectionID:        electionID,
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// A replica that stops hands the Lease over at once.
+		LeaderElectionReleaseOnCancel: true,
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Host:    o.Host,
 			Port:    o.Port,
@@ -106,6 +131,12 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Log:      log.WithName("webhook"),
 	})
 
+	if o.PauseKeeper {
+		if err := setupKeeper(mgr, view, settings, log); err != nil {
+			return nil, err
+		}
+	}
+
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
@@ -123,4 +154,25 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		return nil, err
 	}
 	return &Server{Manager: mgr, View: view}, nil
+}
+
+// setupKeeper adds the pause keeper to the manager, when the cluster
+// serves ScaledObjects at all.
+func setupKeeper(mgr manager.Manager, view *clusterview.Cache, settings *policies.Settings, log logr.Logger) error {
+	served := view.Served()
+	if !served[apis.ScaledObject] {
+		log.Info("the cluster does not serve ScaledObjects; the pause keeper is not started")
+		return nil
+	}
+	k := &keeper.Keeper{
+		Client:   mgr.GetClient(),
+		View:     view,
+		Settings: func() *policies.Settings { return settings },
+		Recorder: mgr.GetEventRecorder("scaleguard"),
+		Log:      log.WithName("keeper"),
+	}
+	if err := k.SetupWithManager(mgr, served); err != nil {
+		return fmt.Errorf("setting up the pause keeper: %w", err)
+	}
+	return nil
 }

@@ -102,6 +102,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		Object:    req.Object.Raw,
 		View:      h.View,
 		Settings:  h.Settings.Settings(),
+		Now:       time.Now(),
 	}
 	if op == policies.Update {
 		preq.OldObject = req.OldObject.Raw

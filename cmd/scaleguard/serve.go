@@ -10,7 +10,7 @@ import (
 )
 
 func newServeCommand() *cobra.Command {
-	o := server.Options{}
+	o := server.Options{PauseKeeper: true}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the admission webhook server",
@@ -26,7 +26,7 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log.Info("starting", "port", o.Port, "certDir", o.CertDir, "metrics", o.MetricsAddr, "probes", o.ProbeAddr)
+			log.Info("starting", "port", o.Port, "certDir", o.CertDir, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "pauseKeeper", o.PauseKeeper, "leaderElection", o.LeaderElection)
 			return srv.Manager.Start(ctx)
 		},
 	}
@@ -37,5 +37,9 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the /metrics endpoint (0 disables it)")
 	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
 	f.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
+	f.BoolVar(&o.PauseKeeper, "pause-keeper", true, "run the pause keeper: re-pause GPU-tier ScaledObjects whose scaleguard.io/unpause-until passed, and pause those whose GPU target appeared after them")
+	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
+	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: the namespace scaleguard runs in; required outside a cluster)")
+	f.StringVar(&o.LeaderElectionID, "leader-election-id", server.DefaultLeaderElectionID, "name of the Lease")
 	return cmd
 }

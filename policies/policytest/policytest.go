@@ -7,6 +7,7 @@ package policytest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/clusterview"
@@ -29,6 +30,18 @@ func Admit(t testing.TB, docs string, settings ...*policies.Settings) Case {
 
 // AdmitWith is Admit over a chosen registry.
 func AdmitWith(t testing.TB, reg *policies.Registry, docs string, settings ...*policies.Settings) Case {
+	t.Helper()
+	return admit(t, reg, time.Time{}, docs, settings...)
+}
+
+// AdmitAt is Admit with the request made at now (rules that compare times
+// read it; Admit leaves it unknown).
+func AdmitAt(t testing.TB, now time.Time, docs string, settings ...*policies.Settings) Case {
+	t.Helper()
+	return admit(t, policies.Default, now, docs, settings...)
+}
+
+func admit(t testing.TB, reg *policies.Registry, now time.Time, docs string, settings ...*policies.Settings) Case {
 	t.Helper()
 	objs, err := manifests.Parse("testdata", strings.NewReader(docs))
 	if err != nil {
@@ -57,7 +70,7 @@ func AdmitWith(t testing.TB, reg *policies.Registry, docs string, settings ...*p
 		s = settings[0]
 	}
 	res, err := policies.NewEngine(reg).Admit(policies.Request{
-		GVK: target.GVK, Operation: policies.Create, Object: target.JSON, View: view, Settings: s,
+		GVK: target.GVK, Operation: policies.Create, Object: target.JSON, View: view, Settings: s, Now: now,
 	})
 	if err != nil {
 		t.Fatalf("admit: %v", err)

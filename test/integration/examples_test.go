@@ -23,8 +23,9 @@ var expectedExamples = map[string]struct {
 	"00-namespaces.yaml:7":                        {"created", nil},
 	"00-namespaces.yaml:12":                       {"created", nil},
 	"00-namespaces.yaml:17":                       {"created", nil},
+	"gpu/05-resourcequota.yaml:1":                 {"created", nil},
 	"gpu/10-deployment-raw-vllm.yaml:1":           {"created", nil},
-	"gpu/20-scaledobject-raw-vllm.yaml:1":         {"created", nil},
+	"gpu/20-scaledobject-raw-vllm.yaml:1":         {"created", []string{"gpu-paused-default", "gpu-idle-cost", "gpu-quota"}},
 	"kserve/10-inferenceservice-docs.yaml:1":      {"created", nil},
 	"kserve/20-inferenceservice-opt.yaml:1":       {"created", nil},
 	"kserve/21-scaledobject-ttft.yaml:1":          {"created", []string{"target-ref"}},
@@ -33,10 +34,22 @@ var expectedExamples = map[string]struct {
 	"kthena/21-router.yaml:1":                     {"created", nil},
 	"kthena/21-router.yaml:20":                    {"created", nil},
 	"kthena/21-router.yaml:36":                    {"created", nil},
-	"kthena/30-scaledobject-as-proposed.yaml:1":   {"created", nil},
-	"kthena/31-scaledobject-no-kind.yaml:1":       {"denied", []string{"target-ref"}},
+	"kthena/30-scaledobject-as-proposed.yaml:1":   {"created", []string{"gpu-paused-default", "gpu-idle-cost"}},
+	"kthena/31-scaledobject-no-kind.yaml:1":       {"denied", []string{"target-ref", "gpu-paused-default"}},
 	"kthena/32-scaledobject-no-apiversion.yaml:1": {"denied", []string{"target-ref"}},
-	"kthena/33-scaledobject-fixed.yaml:1":         {"updated", nil},
+	"kthena/33-scaledobject-fixed.yaml:1":         {"updated", []string{"gpu-paused-default"}},
+}
+
+// pausedPatch is what the demo prints for the pause gpu-paused-default
+// injects into a ScaledObject sent without annotations.
+const pausedPatch = `add /metadata/annotations {"autoscaling.keda.sh/paused":"true"}`
+
+// expectedPatches are the changes admission makes to examples (none for
+// an example not listed).
+var expectedPatches = map[string][]string{
+	"gpu/20-scaledobject-raw-vllm.yaml:1":       {pausedPatch},
+	"kthena/30-scaledobject-as-proposed.yaml:1": {pausedPatch},
+	"kthena/33-scaledobject-fixed.yaml:1":       {pausedPatch},
 }
 
 var ruleRef = regexp.MustCompile(`\[([a-z0-9-]+)\]`)
@@ -80,6 +93,9 @@ func TestExamplesThroughTheAPIServer(t *testing.T) {
 		sort.Strings(wantList)
 		if strings.Join(gotList, ",") != strings.Join(wantList, ",") {
 			t.Errorf("%s: rules %v, want %v\n%s", key, gotList, wantList, text)
+		}
+		if want := expectedPatches[key]; strings.Join(o.Changes, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: patched %q, want %q", key, o.Changes, want)
 		}
 	}
 	for key := range expectedExamples {

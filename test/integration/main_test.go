@@ -15,14 +15,21 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/controlplane"
 	_ "github.com/scaleguard/scaleguard/policies/all"
 	"github.com/scaleguard/scaleguard/server"
 )
+
+// leaseNamespace holds the pause keeper's Lease.
+const leaseNamespace = "scaleguard-system"
 
 var (
 	env       *controlplane.Env
@@ -50,14 +57,28 @@ func run(m *testing.M) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The pause keeper is elected through a Lease in scaleguard's own
+	// namespace, as in a cluster.
+	c, err := client.New(env.Config, client.Options{Scheme: apis.Scheme})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		return 1
+	}
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: leaseNamespace}}); err != nil {
+		fmt.Fprintln(os.Stderr, "lease namespace:", err)
+		return 1
+	}
 	probeAddr, metrics = freeAddr(), freeAddr()
 	wio := env.WebhookInstallOptions
 	srv, err := server.New(ctx, env.Config, server.Options{
-		CertDir:     wio.LocalServingCertDir,
-		Host:        wio.LocalServingHost,
-		Port:        wio.LocalServingPort,
-		MetricsAddr: metrics,
-		ProbeAddr:   probeAddr,
+		CertDir:                 wio.LocalServingCertDir,
+		Host:                    wio.LocalServingHost,
+		Port:                    wio.LocalServingPort,
+		MetricsAddr:             metrics,
+		ProbeAddr:               probeAddr,
+		PauseKeeper:             true,
+		LeaderElection:          true,
+		LeaderElectionNamespace: leaseNamespace,
 	}, ctrl.Log.WithName("serve"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)

@@ -1,0 +1,149 @@
+package gpu_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/gpu"
+	"github.com/scaleguard/scaleguard/policies/policytest"
+)
+
+func TestIdleCost(t *testing.T) {
+	priced := policies.DefaultSettings()
+	price := 0.33
+	priced.GPU.HourlyPrice = &price
+	twoGPUs := `{containers: [{name: vllm, image: vllm, resources: {limits: {nvidia.com/gpu: "2"}}}]}`
+	tolerationOnly := `{tolerations: [{key: nvidia.com/gpu, operator: Exists}], containers: [{name: c, image: i}]}`
+	cases := map[string]struct {
+		docs     string
+		settings *policies.Settings
+		want     []policytest.Want
+	}{
+		"the runbook: 1 replica of 1 GPU": {
+			docs: readFile(t, "raw-vllm-deployment.yaml") + readFile(t, "raw-vllm-scaledobject.yaml"),
+			want: []policytest.Want{policytest.Warn(gpu.IdleCostID, "spec.minReplicaCount",
+				"minReplicaCount 1 keeps 1 GPU (730 GPU-hours a month) allocated while idle", `Deployment "raw-vllm" asks for 1 nvidia.com/gpu per replica`,
+				"un-pausing is one annotation away", "set minReplicaCount: 0")},
+		},
+		"priced": {
+			docs: readFile(t, "raw-vllm-deployment.yaml") + readFile(t, "raw-vllm-scaledobject.yaml"), settings: priced,
+			// 730 h × 0.33 = 240.9: the runbook's "about $240 a month".
+			want: []policytest.Want{policytest.Warn(gpu.IdleCostID, "spec.minReplicaCount", "(730 GPU-hours a month, about 241 USD a month at 0.33 USD per GPU-hour)")},
+		},
+		"3 replicas of 2 GPUs, priced": {
+			docs: deployment(twoGPUs) + scaledObject("", "  minReplicaCount: 3\n  maxReplicaCount: 4\n"), settings: priced,
+			want: []policytest.Want{policytest.Warn(gpu.IdleCostID, "spec.minReplicaCount", "keeps 6 GPUs (4380 GPU-hours a month, about 1445 USD a month", "2 nvidia.com/gpu per replica")},
+		},
+		"paused still warns": {
+			docs: deployment(gpuContainer) + scaledObject(`{autoscaling.keda.sh/paused: "true"}`, "  minReplicaCount: 1\n"),
+			want: []policytest.Want{policytest.Warn(gpu.IdleCostID, "spec.minReplicaCount", "keeps 1 GPU")},
+		},
+		"GPU count unknown": {
+			docs: deployment(tolerationOnly) + scaledObject("", "  minReplicaCount: 2\n"),
+			want: []policytest.Want{policytest.Warn(gpu.IdleCostID, "spec.minReplicaCount", "keeps 2 replicas of Deployment \"llm\" on the GPU tier", "cannot count them")},
+		},
+		"minReplicaCount unset (KEDA's 0)": {docs: deployment(gpuContainer) + scaledObject("", "")},
+		"minReplicaCount 0":                {docs: deployment(gpuContainer) + scaledObject("", "  minReplicaCount: 0\n")},
+		"idleReplicaCount 0":               {docs: deployment(gpuContainer) + scaledObject("", "  minReplicaCount: 1\n  idleReplicaCount: 0\n")},
+		"CPU target":                       {docs: deployment(`{containers: [{name: c, image: i}]}`) + scaledObject("", "  minReplicaCount: 1\n")},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := policytest.Admit(t, tc.docs, tc.settings).Result.Findings
+			policytest.Expect(t, policytest.OnlyRule(got, gpu.IdleCostID), tc.want...)
+		})
+	}
+}
+
+func TestQuota(t *testing.T) {
+	quota := func(hard string) string {
+		return "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: gpus, namespace: serving}\nspec: {hard: " + hard + "}\n---\n"
+	}
+	cases := map[string]struct {
+		docs string
+		want []policytest.Want
+	}{
+		"the runbook's single-GPU cap": {
+			docs: quota(`{requests.nvidia.com/gpu: "1"}`) + readFile(t, "raw-vllm-deployment.yaml") + readFile(t, "raw-vllm-scaledobject.yaml"),
+			want: []policytest.Want{policytest.Warn(gpu.QuotaID, "spec.maxReplicaCount",
+				"maxReplicaCount 3 × 1 nvidia.com/gpu per replica asks for up to 3", `ResourceQuota "gpus" caps requests.nvidia.com/gpu at 1 in namespace "serving"`,
+				"scale-out past 1 replica cannot happen; set maxReplicaCount to 1")},
+		},
+		"maxReplicaCount unset": {
+			docs: quota(`{requests.nvidia.com/gpu: "8"}`) + deployment(`{containers: [{name: c, image: i, resources: {limits: {nvidia.com/gpu: "2"}}}]}`) + scaledObject("", ""),
+			want: []policytest.Want{policytest.Warn(gpu.QuotaID, "spec.maxReplicaCount", "maxReplicaCount (unset: KEDA's default 100) × 2 nvidia.com/gpu per replica asks for up to 200", "past 4 replicas", "set maxReplicaCount to 4")},
+		},
+		"not even one replica": {
+			docs: quota(`{requests.nvidia.com/gpu: "1"}`) + deployment(`{containers: [{name: c, image: i, resources: {limits: {nvidia.com/gpu: "2"}}}]}`) + scaledObject("", "  maxReplicaCount: 1\n"),
+			want: []policytest.Want{policytest.Warn(gpu.QuotaID, "spec.maxReplicaCount", "not even one replica fits; raise the quota to at least 2")},
+		},
+		"fits":                   {docs: quota(`{requests.nvidia.com/gpu: "3"}`) + readFile(t, "raw-vllm-deployment.yaml") + readFile(t, "raw-vllm-scaledobject.yaml")},
+		"quota of another thing": {docs: quota(`{requests.cpu: "1", requests.amd.com/gpu: "1"}`) + readFile(t, "raw-vllm-deployment.yaml") + readFile(t, "raw-vllm-scaledobject.yaml")},
+		"no quota":               {docs: readFile(t, "raw-vllm-deployment.yaml") + readFile(t, "raw-vllm-scaledobject.yaml")},
+		"CPU target":             {docs: quota(`{requests.nvidia.com/gpu: "0"}`) + deployment(`{containers: [{name: c, image: i}]}`) + scaledObject("", "")},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := policytest.Admit(t, tc.docs).Result.Findings
+			policytest.Expect(t, policytest.OnlyRule(got, gpu.QuotaID), tc.want...)
+		})
+	}
+}
+
+func TestCooldown(t *testing.T) {
+	strict := policies.DefaultSettings()
+	strict.GPU.MinCooldownSeconds = 600
+	window := func(s string) string {
+		return "  advanced: {horizontalPodAutoscalerConfig: {behavior: {scaleDown: {stabilizationWindowSeconds: " + s + "}}}}\n"
+	}
+	cases := map[string]struct {
+		spec     string
+		settings *policies.Settings
+		want     []policytest.Want
+	}{
+		"60s before scaling to zero": {spec: "  cooldownPeriod: 60\n", want: []policytest.Want{policytest.Warn(gpu.CooldownID, "spec.cooldownPeriod",
+			"is 60s, below the 300s a GPU tier needs", "set cooldownPeriod: 300 or more")}},
+		"60s with an idleReplicaCount": {spec: "  minReplicaCount: 1\n  idleReplicaCount: 0\n  cooldownPeriod: 60\n", want: []policytest.Want{policytest.Warn(gpu.CooldownID, "spec.cooldownPeriod", "is 60s")}},
+		"unset under a stricter minimum": {spec: "  minReplicaCount: 0\n", settings: strict, want: []policytest.Want{policytest.Warn(gpu.CooldownID, "spec.cooldownPeriod",
+			"is unset (KEDA's default 300s), below the 600s")}},
+		"short scale-down window": {spec: "  minReplicaCount: 1\n" + window("30"), want: []policytest.Want{policytest.Warn(gpu.CooldownID,
+			"spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds", "is 30s, below the 300s", "replicas flap")}},
+		"unset":                            {spec: ""},
+		"300s":                             {spec: "  cooldownPeriod: 300\n"},
+		"60s but never scales to zero":     {spec: "  minReplicaCount: 1\n  cooldownPeriod: 60\n"},
+		"scale-down window at the minimum": {spec: window("300")},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := policytest.Admit(t, deployment(gpuContainer)+scaledObject("", tc.spec), tc.settings).Result.Findings
+			policytest.Expect(t, policytest.OnlyRule(got, gpu.CooldownID), tc.want...)
+		})
+	}
+	t.Run("CPU target", func(t *testing.T) {
+		got := policytest.Admit(t, deployment(`{containers: [{name: c, image: i}]}`)+scaledObject("", "  cooldownPeriod: 10\n")).Result.Findings
+		policytest.Expect(t, policytest.OnlyRule(got, gpu.CooldownID))
+	})
+}
+
+func TestSettingsValidation(t *testing.T) {
+	s := policies.DefaultSettings()
+	if err := s.Validate(policies.Default); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	neg := -1.0
+	s.GPU.AcceleratorResources = append(s.GPU.AcceleratorResources, "nvidia.com/[gpu")
+	s.GPU.DeviceClassSubstrings = []string{""}
+	s.GPU.HourlyPrice = &neg
+	s.GPU.MaxUnpauseWindow.Duration = 0
+	s.GPU.NodeLabels = append(s.GPU.NodeLabels, policies.NodeLabel{})
+	err := s.Validate(policies.Default)
+	if err == nil {
+		t.Fatal("invalid GPU settings accepted")
+	}
+	for _, want := range []string{`gpu.acceleratorResources[6]: "nvidia.com/[gpu" is not a valid pattern`, "gpu.deviceClassSubstrings[0]", "gpu.hourlyPrice", "gpu.maxUnpauseWindow", "gpu.nodeLabels[3].key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package gpu
+
+import (
+	"fmt"
+	"strings"
+
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
+	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// ownerInferenceService is the InferenceService whose controller generated
+// the ScaledObject (KServe with autoscalerClass keda).
+func ownerInferenceService(so *kedav1alpha1.ScaledObject, ns string, view policies.ClusterView) (*kservev1beta1.InferenceService, bool) {
+	ref := metav1.GetControllerOf(so)
+	if ref == nil || ref.Kind != "InferenceService" {
+		return nil, false
+	}
+	gv, err := schema.ParseGroupVersion(ref.APIVersion)
+	if err != nil || gv.Group != kservev1beta1.GroupVersion.Group {
+		return nil, false
+	}
+	return view.InferenceService(ns, ref.Name)
+}
+
+// predictorOf finds the InferenceService whose predictor Deployment is
+// named deployment: <isvc>-predictor, or <isvc>-<name>-predictor when the
+// predictor is named.
+func predictorOf(deployment, ns string, view policies.ClusterView) (*kservev1beta1.InferenceService, bool) {
+	base, ok := strings.CutSuffix(deployment, "-predictor")
+	if !ok {
+		return nil, false
+	}
+	if isvc, ok := view.InferenceService(ns, base); ok && isvc.Spec.Predictor.Name == "" {
+		return isvc, true
+	}
+	for _, isvc := range view.InferenceServices(ns) {
+		if p := isvc.Spec.Predictor.Name; p != "" && isvc.Name+"-"+p == base {
+			return isvc, true
+		}
+	}
+	return nil, false
+}
+
+// PredictorDeployment is the name of the Deployment KServe runs an
+// InferenceService's predictor in.
+func PredictorDeployment(isvc *kservev1beta1.InferenceService) string {
+	if p := isvc.Spec.Predictor.Name; p != "" {
+		return isvc.Name + "-" + p + "-predictor"
+	}
+	return isvc.Name + "-predictor"
+}
+
+func predictorShapes(isvc *kservev1beta1.InferenceService, t *Tier) []podShape {
+	t.Object = isvc
+	t.Target = fmt.Sprintf("InferenceService %q (predictor Deployment %q)", isvc.Name, PredictorDeployment(isvc))
+	p := &isvc.Spec.Predictor
+	spec := podSpecOf(p.PodSpec)
+	if p.Model != nil {
+		spec.Containers = append(spec.Containers, corev1.Container{Name: "kserve-container", Resources: p.Model.Resources})
+	}
+	for _, fw := range []struct {
+		name string
+		spec *kservev1beta1.FrameworkSpec
+	}{
+		{"sklearn", p.SKLearn}, {"xgboost", p.XGBoost}, {"tensorflow", p.Tensorflow}, {"pytorch", p.PyTorch},
+		{"triton", p.Triton}, {"onnx", p.ONNX}, {"huggingface", p.HuggingFace}, {"pmml", p.PMML},
+		{"lightgbm", p.LightGBM}, {"paddle", p.Paddle},
+	} {
+		if fw.spec != nil {
+			spec.Containers = append(spec.Containers, corev1.Container{Name: fw.name, Resources: fw.spec.Resources})
+		}
+	}
+	shapes := []podShape{{where: "predictor", spec: spec, pods: 1}}
+	if p.WorkerSpec != nil {
+		// Multi-node workers run in their own Deployment that the
+		// ScaledObject does not scale: they decide the tier, uncounted.
+		shapes = append(shapes, podShape{where: "predictor workerSpec", spec: podSpecOf(p.WorkerSpec.PodSpec), pods: 0})
+	}
+	return shapes
+}
+
+func podSpecOf(p kservev1beta1.PodSpec) *corev1.PodSpec {
+	return &corev1.PodSpec{
+		Containers:     p.Containers,
+		InitContainers: p.InitContainers,
+		NodeSelector:   p.NodeSelector,
+		Affinity:       p.Affinity,
+		Tolerations:    p.Tolerations,
+		ResourceClaims: p.ResourceClaims,
+	}
+}
+
+// modelServingShapes are a ModelServing replica's pods: per role, replicas
+// × (one entry pod + workerReplicas worker pods).
+func modelServingShapes(ms *kthenav1alpha1.ModelServing) []podShape {
+	var out []podShape
+	for i := range ms.Spec.Template.Roles {
+		role := &ms.Spec.Template.Roles[i]
+		n := int64(1)
+		if role.Replicas != nil {
+			n = int64(*role.Replicas)
+		}
+		out = append(out, podShape{where: fmt.Sprintf("role %q entryTemplate", role.Name), spec: &role.EntryTemplate.Spec, pods: n})
+		if role.WorkerTemplate != nil {
+			out = append(out, podShape{
+				where: fmt.Sprintf("role %q workerTemplate", role.Name), spec: &role.WorkerTemplate.Spec,
+				pods: n * int64(max(role.WorkerReplicas, 0)),
+			})
+		}
+	}
+	return out
+}
+
+// rolloutShapes is a Rollout's pod template, or, with spec.workloadRef, the
+// template of the Deployment it names.
+func rolloutShapes(ro *argov1alpha1.Rollout, ns string, view policies.ClusterView, t *Tier) ([]podShape, bool) {
+	t.Object = ro
+	ref := ro.Spec.WorkloadRef
+	if ref == nil {
+		return []podShape{{spec: &ro.Spec.Template.Spec, pods: 1}}, true
+	}
+	if ref.Kind != "Deployment" {
+		t.Why = fmt.Sprintf("the workloadRef of %s names a %s, whose pod template scaleguard does not read", t.Target, ref.Kind)
+		return nil, false
+	}
+	d, ok := view.Deployment(ns, ref.Name)
+	if !ok {
+		t.Why = fmt.Sprintf("Deployment %q, whose pod template %s runs, does not exist in namespace %q yet", ref.Name, t.Target, ns)
+		t.Absent = true
+		return nil, false
+	}
+	return []podShape{{where: fmt.Sprintf("workloadRef Deployment %q", d.Name), spec: &d.Spec.Template.Spec, pods: 1}}, true
+}

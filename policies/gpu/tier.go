@@ -1,0 +1,186 @@
+package gpu
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// RolloutKind is Argo Rollouts' Rollout.
+var RolloutKind = schema.GroupKind{Group: argov1alpha1.GroupVersion.Group, Kind: "Rollout"}
+
+// Tier is what scaleguard can tell of the tier a ScaledObject's target
+// runs on.
+type Tier struct {
+	// GPU is true when the target runs on a GPU tier.
+	GPU bool
+	// Determined is false when neither the target nor the namespace could
+	// decide (the target does not exist yet, or scaleguard cannot read it).
+	Determined bool
+	// Target names what was judged, for messages: `Deployment "raw-vllm"`.
+	Target string
+	// Why says why the tier is undetermined.
+	Why string
+	// Absent is true when the tier is undetermined because the target does
+	// not exist yet (rather than because scaleguard cannot read it).
+	Absent bool
+	// Signals are the reasons the target is on a GPU tier.
+	Signals []string
+	// Accelerators are the accelerator units one replica of the scaled
+	// workload asks for, sorted by name.
+	Accelerators []Accelerator
+	// Object is the object the pod templates were read from (a Deployment,
+	// StatefulSet, ModelServing or InferenceService); nil when none was
+	// found.
+	Object client.Object
+}
+
+// Accelerator is a number of accelerator units per replica.
+type Accelerator struct {
+	// Name is the extended resource name (nvidia.com/gpu), or "device class
+	// X" for devices claimed through dynamic resource allocation.
+	Name string
+	// PerReplica is the number of units one replica asks for.
+	PerReplica int64
+}
+
+// ExtendedResource reports whether the accelerator is an extended resource
+// (which a ResourceQuota caps as requests.<name>).
+func (a Accelerator) ExtendedResource() bool { return !strings.HasPrefix(a.Name, "device class ") }
+
+// GPUsPerReplica sums the accelerator units of one replica.
+func (t Tier) GPUsPerReplica() int64 {
+	var n int64
+	for _, a := range t.Accelerators {
+		n += a.PerReplica
+	}
+	return n
+}
+
+// Reason renders the first signal, and how many more there are.
+func (t Tier) Reason() string {
+	switch len(t.Signals) {
+	case 0:
+		return ""
+	case 1:
+		return t.Signals[0]
+	}
+	return fmt.Sprintf("%s, and %d more", t.Signals[0], len(t.Signals)-1)
+}
+
+// Classify resolves the ScaledObject's scale target through the view and
+// reads its pod templates, and the namespace's labels, for GPU signals.
+func Classify(so *kedav1alpha1.ScaledObject, view policies.ClusterView, s *policies.GPUSettings) Tier {
+	ns := so.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	var t Tier
+	nsSignal := namespaceSignal(ns, view, s)
+	shapes, found := resolve(so, ns, view, &t)
+	if found {
+		t.Determined = true
+		units := map[string]int64{}
+		for _, sh := range shapes {
+			r := readPod(sh.spec, ns, view, s)
+			for _, sig := range r.signals {
+				if sh.where != "" {
+					sig = sh.where + ": " + sig
+				}
+				t.Signals = append(t.Signals, sig)
+			}
+			for name, n := range r.units {
+				units[name] += sh.pods * n
+			}
+		}
+		for name, n := range units {
+			if n > 0 {
+				t.Accelerators = append(t.Accelerators, Accelerator{Name: name, PerReplica: n})
+			}
+		}
+		sort.Slice(t.Accelerators, func(i, j int) bool { return t.Accelerators[i].Name < t.Accelerators[j].Name })
+	}
+	if nsSignal != "" {
+		t.Determined = true
+		t.Signals = append(t.Signals, nsSignal)
+	}
+	t.GPU = len(t.Signals) > 0
+	return t
+}
+
+func namespaceSignal(ns string, view policies.ClusterView, s *policies.GPUSettings) string {
+	if len(s.NamespaceLabels) == 0 {
+		return ""
+	}
+	obj, ok := view.Namespace(ns)
+	if !ok {
+		return ""
+	}
+	var pairs []string
+	for k, v := range s.NamespaceLabels {
+		if got, ok := obj.Labels[k]; !ok || got != v {
+			return ""
+		}
+		pairs = append(pairs, k+"="+v)
+	}
+	sort.Strings(pairs)
+	return fmt.Sprintf("namespace %q is labelled %s", ns, strings.Join(pairs, ","))
+}
+
+// resolve finds the pod templates of the scale target. It fills t.Target,
+// t.Object and, when nothing is found, t.Why.
+func resolve(so *kedav1alpha1.ScaledObject, ns string, view policies.ClusterView, t *Tier) ([]podShape, bool) {
+	ref, ok := policies.KEDATarget(so)
+	if !ok || ref.Name == "" {
+		if isvc, ok := ownerInferenceService(so, ns, view); ok {
+			return predictorShapes(isvc, t), true
+		}
+		t.Target = "the scale target"
+		t.Why = "spec.scaleTargetRef names no workload"
+		return nil, false
+	}
+	ref.Namespace = ns
+	t.Target = fmt.Sprintf("%s %q", ref.Kind, ref.Name)
+	switch ref.GroupKind() {
+	case policies.DeploymentKind:
+		if d, ok := view.Deployment(ns, ref.Name); ok {
+			t.Object = d
+			return []podShape{{spec: &d.Spec.Template.Spec, pods: 1}}, true
+		}
+		// KServe's predictor Deployment may not exist yet (or in check, at
+		// all): judge the InferenceService that generates it.
+		if isvc, ok := ownerInferenceService(so, ns, view); ok {
+			return predictorShapes(isvc, t), true
+		}
+		if isvc, ok := predictorOf(ref.Name, ns, view); ok {
+			return predictorShapes(isvc, t), true
+		}
+	case policies.StatefulSetKind:
+		if st, ok := view.StatefulSet(ns, ref.Name); ok {
+			t.Object = st
+			return []podShape{{spec: &st.Spec.Template.Spec, pods: 1}}, true
+		}
+	case policies.ModelServingKind:
+		if ms, ok := view.ModelServing(ns, ref.Name); ok {
+			t.Object = ms
+			return modelServingShapes(ms), true
+		}
+	case RolloutKind:
+		if ro, ok := view.Rollout(ns, ref.Name); ok {
+			return rolloutShapes(ro, ns, view, t)
+		}
+	default:
+		t.Why = fmt.Sprintf("the pod template of %s (kind %s) is not something scaleguard reads", t.Target, schema.GroupKind{Group: ref.Group, Kind: ref.Kind})
+		return nil, false
+	}
+	t.Why = fmt.Sprintf("%s does not exist in namespace %q yet", t.Target, ns)
+	t.Absent = true
+	return nil, false
+}
