@@ -28,6 +28,10 @@ type Settings struct {
 
 	// TargetRef configures the target-ref rule.
 	TargetRef TargetRefSettings `json:"targetRef"`
+
+	// PromQL configures the promql-* rules: the scope profiles and the
+	// metric catalogue's additions.
+	PromQL PromQLSettings `json:"promql"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -71,6 +75,7 @@ func DefaultSettings() *Settings {
 				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "AutoscalingPolicy"},
 			},
 		},
+		PromQL: DefaultPromQLSettings(),
 	}
 }
 
@@ -109,6 +114,7 @@ func (s *Settings) Validate(reg *Registry) error {
 			errs = append(errs, fmt.Sprintf("targetRef kinds[%d]: apiVersion and kind are required", i))
 		}
 	}
+	errs = append(errs, s.PromQL.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}
