@@ -31,6 +31,9 @@ type Settings struct {
 
 	// GPU defines the GPU tier for the gpu-* rules and the pause keeper.
 	GPU GPUSettings `json:"gpu"`
+	// PromQL configures the promql-* rules: the scope profiles and the
+	// metric catalogue's additions.
+	PromQL PromQLSettings `json:"promql"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -74,7 +77,8 @@ func DefaultSettings() *Settings {
 				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "AutoscalingPolicy"},
 			},
 		},
-		GPU: DefaultGPUSettings(),
+		GPU:    DefaultGPUSettings(),
+		PromQL: DefaultPromQLSettings(),
 	}
 }
 
@@ -114,6 +118,7 @@ func (s *Settings) Validate(reg *Registry) error {
 		}
 	}
 	errs = append(errs, s.GPU.validate()...)
+	errs = append(errs, s.PromQL.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

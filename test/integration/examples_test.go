@@ -19,25 +19,26 @@ var expectedExamples = map[string]struct {
 	result string
 	rules  []string
 }{
-	"00-namespaces.yaml:1":                        {"created", nil},
-	"00-namespaces.yaml:7":                        {"created", nil},
-	"00-namespaces.yaml:12":                       {"created", nil},
-	"00-namespaces.yaml:17":                       {"created", nil},
-	"gpu/05-resourcequota.yaml:1":                 {"created", nil},
-	"gpu/10-deployment-raw-vllm.yaml:1":           {"created", nil},
-	"gpu/20-scaledobject-raw-vllm.yaml:1":         {"created", []string{"gpu-paused-default", "gpu-idle-cost", "gpu-quota"}},
-	"kserve/10-inferenceservice-docs.yaml:1":      {"created", nil},
-	"kserve/20-inferenceservice-opt.yaml:1":       {"created", nil},
-	"kserve/21-scaledobject-ttft.yaml:1":          {"created", []string{"target-ref"}},
-	"kthena/10-modelserving.yaml:1":               {"created", nil},
-	"kthena/20-podmonitor.yaml:1":                 {"created", nil},
-	"kthena/21-router.yaml:1":                     {"created", nil},
-	"kthena/21-router.yaml:20":                    {"created", nil},
-	"kthena/21-router.yaml:36":                    {"created", nil},
-	"kthena/30-scaledobject-as-proposed.yaml:1":   {"created", []string{"gpu-paused-default", "gpu-idle-cost"}},
-	"kthena/31-scaledobject-no-kind.yaml:1":       {"denied", []string{"target-ref", "gpu-paused-default"}},
-	"kthena/32-scaledobject-no-apiversion.yaml:1": {"denied", []string{"target-ref"}},
-	"kthena/33-scaledobject-fixed.yaml:1":         {"updated", []string{"gpu-paused-default"}},
+	"00-namespaces.yaml:1":                          {"created", nil},
+	"00-namespaces.yaml:7":                          {"created", nil},
+	"00-namespaces.yaml:12":                         {"created", nil},
+	"00-namespaces.yaml:17":                         {"created", nil},
+	"gpu/05-resourcequota.yaml:1":                   {"created", nil},
+	"gpu/10-deployment-raw-vllm.yaml:1":             {"created", nil},
+	"gpu/20-scaledobject-raw-vllm.yaml:1":           {"created", []string{"gpu-paused-default", "gpu-idle-cost", "gpu-quota", "promql-aggregation"}},
+	"kserve/10-inferenceservice-docs.yaml:1":        {"denied", []string{"promql-unscoped", "promql-aggregation"}},
+	"kserve/11-inferenceservice-docs-scoped.yaml:1": {"created", nil},
+	"kserve/20-inferenceservice-opt.yaml:1":         {"created", nil},
+	"kserve/21-scaledobject-ttft.yaml:1":            {"created", []string{"target-ref"}},
+	"kthena/10-modelserving.yaml:1":                 {"created", nil},
+	"kthena/20-podmonitor.yaml:1":                   {"created", nil},
+	"kthena/21-router.yaml:1":                       {"created", nil},
+	"kthena/21-router.yaml:20":                      {"created", nil},
+	"kthena/21-router.yaml:36":                      {"created", nil},
+	"kthena/30-scaledobject-as-proposed.yaml:1":     {"denied", []string{"promql-unscoped", "promql-aggregation", "gpu-paused-default", "gpu-idle-cost"}},
+	"kthena/31-scaledobject-no-kind.yaml:1":         {"denied", []string{"target-ref", "gpu-paused-default"}},
+	"kthena/32-scaledobject-no-apiversion.yaml:1":   {"denied", []string{"target-ref"}},
+	"kthena/33-scaledobject-fixed.yaml:1":           {"created", []string{"gpu-paused-default"}},
 }
 
 // pausedPatch is what the demo prints for the pause gpu-paused-default
@@ -47,12 +48,13 @@ const pausedPatch = `add /metadata/annotations {"autoscaling.keda.sh/paused":"tr
 // expectedPatches are the changes admission makes to examples (none for
 // an example not listed).
 var expectedPatches = map[string][]string{
-	"gpu/20-scaledobject-raw-vllm.yaml:1":       {pausedPatch},
-	"kthena/30-scaledobject-as-proposed.yaml:1": {pausedPatch},
-	"kthena/33-scaledobject-fixed.yaml:1":       {pausedPatch},
+	"gpu/20-scaledobject-raw-vllm.yaml:1": {pausedPatch},
+	"kthena/33-scaledobject-fixed.yaml:1": {pausedPatch},
 }
 
-var ruleRef = regexp.MustCompile(`\[([a-z0-9-]+)\]`)
+// ruleRef finds "[rule-id] " at the start of a finding's text; field paths
+// such as spec.triggers[0] or roles[decode] never follow whitespace.
+var ruleRef = regexp.MustCompile(`(?:^|\s)\[([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\] `)
 
 func TestExamplesThroughTheAPIServer(t *testing.T) {
 	dir := filepath.Join(env.Root, "examples")

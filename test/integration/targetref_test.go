@@ -63,7 +63,7 @@ spec:
   scaleTargetRef: {kind: ModelServing, name: my-modelserving}
   triggers:
     - type: prometheus
-      metadata: {serverAddress: "http://prometheus:9090", query: "sum(up)", threshold: "5"}
+      metadata: {serverAddress: "http://prometheus:9090", query: 'sum(vllm:num_requests_waiting{namespace="tr-deny", modelserving_volcano_sh_name="my-modelserving"})', threshold: "5"}
 `)
 	for _, dry := range []bool{false, true} {
 		var opts []client.CreateOption

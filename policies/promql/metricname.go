@@ -1,0 +1,223 @@
+package promql
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// exposed maps every series name the catalogue's exporters expose to its
+// exporter and base name: gauges as named, counters with _total and
+// _created, histograms as _bucket, _sum, _count and _created.
+var exposed = func() map[string]*exporter {
+	out := map[string]*exporter{}
+	for _, e := range exporters {
+		for name, t := range e.Metrics {
+			switch t {
+			case gauge:
+				out[name] = e
+			case counter:
+				out[name] = e
+				out[strings.TrimSuffix(name, "_total")+"_created"] = e
+			case histogram:
+				for _, suf := range []string{"_bucket", "_sum", "_count", "_created"} {
+					out[name+suf] = e
+				}
+			}
+		}
+	}
+	return out
+}()
+
+// seriesSuffixes are the suffixes a histogram's series add to its name.
+var seriesSuffixes = []string{"_bucket", "_sum", "_count", "_created"}
+
+// nameVerdict is what the catalogue says about a metric name.
+type nameVerdict struct {
+	// exporter claims the name; nil when no known exporter does.
+	exporter *exporter
+	// ok: the exporter exposes the name (or no exporter claims it).
+	ok bool
+	// use is the right name (or expression), "" when none is known.
+	use string
+	// why explains the verdict.
+	why string
+	// guess: use is only the nearest known name.
+	guess bool
+}
+
+// judgeName looks a metric name up in the catalogue.
+func judgeName(name string, extra map[string]bool) nameVerdict {
+	if extra[name] || strings.Count(name, ":") >= 2 {
+		// Extra names are the administrator's; level:metric:operations
+		// names are recording rules, which no exporter exposes.
+		return nameVerdict{ok: true}
+	}
+	e := claimant(name)
+	if e == nil {
+		// vllm_num_requests_running: a colon name written with underscores.
+		for _, x := range []*exporter{&vllm, &sglang} {
+			under := strings.TrimSuffix(x.Prefix, ":") + "_"
+			if rest, ok := strings.CutPrefix(name, under); ok {
+				colon := x.Prefix + rest
+				v := judgeName(colon, extra)
+				if v.exporter == nil || v.guess || (!v.ok && v.use == "") {
+					// Not a name the exporter is known for: maybe another
+					// exporter's metric.
+					break
+				}
+				use, why := colon, ""
+				if !v.ok {
+					use, why = v.use, "; "+v.why
+				}
+				return nameVerdict{exporter: x, use: use, why: fmt.Sprintf("its names start with %s%s", x.Prefix, why)}
+			}
+		}
+		return nameVerdict{ok: true}
+	}
+	if exposed[name] != nil {
+		return nameVerdict{exporter: e, ok: true}
+	}
+	base, suffix := name, ""
+	for _, suf := range seriesSuffixes {
+		if b, ok := strings.CutSuffix(name, suf); ok {
+			base, suffix = b, suf
+			break
+		}
+	}
+	for _, n := range []string{name, base, name + "_total"} {
+		if r, ok := renamed[n]; ok {
+			use := r.to
+			if n == base && suffix != "" && isName(use) {
+				use += suffix
+			}
+			return nameVerdict{exporter: e, use: use, why: r.why}
+		}
+	}
+	if exposed[name+"_total"] != nil {
+		return nameVerdict{exporter: e, use: name + "_total", why: "counters are exposed with the suffix _total"}
+	}
+	if e.Metrics[name] == histogram {
+		return nameVerdict{exporter: e, use: name + "_bucket", why: "it is a histogram, exposed only as _bucket (for histogram_quantile), _sum and _count"}
+	}
+	if near := nearest(name, e); near != "" {
+		return nameVerdict{exporter: e, use: near, guess: true}
+	}
+	return nameVerdict{exporter: e, why: "no such metric"}
+}
+
+// claimant is the exporter whose prefix starts name.
+func claimant(name string) *exporter {
+	for _, e := range exporters {
+		if strings.HasPrefix(name, e.Prefix) {
+			return e
+		}
+	}
+	return nil
+}
+
+// isName reports whether s is a bare metric name (not an expression).
+func isName(s string) bool {
+	return !strings.ContainsAny(s, " ([+/")
+}
+
+// checkNames yields promql-metric-name warnings, once per metric name.
+func checkNames(sels []selector, q Query, s *policies.PromQLSettings) []policies.Finding {
+	var extra map[string]bool
+	if len(s.ExtraMetrics) > 0 {
+		extra = make(map[string]bool, len(s.ExtraMetrics))
+		for _, m := range s.ExtraMetrics {
+			extra[m] = true
+		}
+	}
+	var out []policies.Finding
+	seen := map[string]bool{}
+	for _, sel := range sels {
+		for _, name := range namesOf(sel) {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			v := judgeName(name, extra)
+			if v.ok {
+				continue
+			}
+			if v.guess {
+				out = append(out, warn(MetricNameID, q.Field,
+					"%s does not expose metric %q, so the query finds no series; did you mean %s? (list the name in promql.extraMetrics if your version has it)",
+					v.exporter.Name, name, code(v.use)))
+				continue
+			}
+			if v.use == "" {
+				out = append(out, warn(MetricNameID, q.Field,
+					"%s does not expose metric %q (%s in %s), so the query finds no series; check the name, or list it in promql.extraMetrics if your version has it",
+					v.exporter.Name, name, v.why, v.exporter.Source))
+				continue
+			}
+			out = append(out, warn(MetricNameID, q.Field,
+				"%s does not expose metric %q (%s), so the query finds no series; use %s", v.exporter.Name, name, v.why, code(v.use)))
+		}
+	}
+	return out
+}
+
+// namesOf lists the literal metric names a selector may select: its name,
+// or the alternatives of a __name__ regex made only of literal names.
+func namesOf(sel selector) []string {
+	if sel.name != "" {
+		return []string{sel.name}
+	}
+	for _, m := range sel.vs.LabelMatchers {
+		if m != nil && m.Name == labels.MetricName && m.Type == labels.MatchRegexp {
+			return m.SetMatches()
+		}
+	}
+	return nil
+}
+
+// nearest is the catalogue name closest to name when it is a likely typo.
+func nearest(name string, e *exporter) string {
+	best, bestD := "", len(name)/5+1
+	for cand := range exposed {
+		if exposed[cand] != e {
+			continue
+		}
+		if d := distance(name, cand, bestD); d < bestD || (d == bestD && best != "" && cand < best) {
+			best, bestD = cand, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance of a and b, or limit+1 once it
+// exceeds limit.
+func distance(a, b string, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

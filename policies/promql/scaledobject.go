@@ -1,0 +1,103 @@
+package promql
+
+import (
+	"strings"
+
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// meta reads a KEDA trigger metadata value the way KEDA does: trimmed, and
+// absent when empty.
+func meta(md map[string]string, key string) (string, bool) {
+	v := strings.TrimSpace(md[key])
+	return v, v != ""
+}
+
+// analyzeScaledObject judges the prometheus triggers of a ScaledObject.
+func analyzeScaledObject(so *kedav1alpha1.ScaledObject, in *policies.Input, check checker) []policies.Finding {
+	ns := in.Namespace()
+	w := scaledObjectWorkload(so, in.View, ns)
+	composite := so.Spec.Advanced != nil && strings.TrimSpace(so.Spec.Advanced.ScalingModifiers.Formula) != ""
+	var out []policies.Finding
+	for i, t := range so.Spec.Triggers {
+		if t.Type != "prometheus" {
+			continue
+		}
+		path := field.NewPath("spec", "triggers").Index(i)
+		mp := path.Child("metadata")
+		md := t.Metadata
+		if _, ok := meta(md, "query"); ok {
+			out = append(out, check(Query{
+				Text: md["query"], Field: mp.Child("query"), Namespace: ns, Consumer: KEDA,
+				MetricType: t.MetricType, Composite: composite, Workload: w,
+			})...)
+		} else {
+			out = append(out, deny(InvalidID, mp.Child("query"), "is missing, and KEDA's prometheus scaler requires a query; write the PromQL whose value scales the target"))
+		}
+		if _, ok := meta(md, "serverAddress"); !ok {
+			out = append(out, deny(InvalidID, mp.Child("serverAddress"), "is missing, and KEDA's prometheus scaler requires the Prometheus URL; set it, e.g. http://prometheus-operated.monitoring.svc:9090"))
+		}
+		if t.MetricType == autoscalingv2.UtilizationMetricType {
+			out = append(out, deny(InvalidID, path.Child("metricType"), "Utilization is for cpu and memory triggers, and KEDA's prometheus scaler rejects it; use AverageValue or Value"))
+		}
+		threshold, ok := meta(md, "threshold")
+		out = append(out, checkThreshold(threshold, ok, mp.Child("threshold"), "KEDA's prometheus scaler")...)
+		activation, ok := meta(md, "activationThreshold")
+		out = append(out, checkActivation(activation, ok, mp.Child("activationThreshold"))...)
+		for _, k := range []string{"customHeaders", "queryParameters"} {
+			if v, ok := meta(md, k); ok {
+				out = append(out, checkPairs(v, mp.Child(k))...)
+			}
+		}
+		if tenant, ok := meta(md, "namespace"); ok && tenant != ns {
+			out = append(out, deny(CrossNamespaceID, mp.Child("namespace"),
+				"is %q, but the ScaledObject is in %q: KEDA sends it to Prometheus as the tenant namespace, so the trigger reads another tenant's metrics; set it to %q or remove it",
+				tenant, ns, ns))
+		}
+		out = append(out, checkMetadataSecrets(md, mp)...)
+	}
+	return out
+}
+
+// scaledObjectWorkload names what a ScaledObject scales: a ModelServing,
+// or a Deployment (KServe's predictor when an InferenceService in the
+// namespace owns that name), or any other workload by its pods' names.
+func scaledObjectWorkload(so *kedav1alpha1.ScaledObject, view policies.ClusterView, ns string) Workload {
+	target, ok := policies.KEDATarget(so)
+	if !ok || target.Name == "" {
+		return Workload{}
+	}
+	w := Workload{PodPrefix: target.Name + "-"}
+	switch target.GroupKind() {
+	case policies.ModelServingKind:
+		w.ModelServing = target.Name
+	case policies.DeploymentKind:
+		if isvc := predictorOwner(view, ns, target.Name); isvc != nil {
+			w.ModelName = isvcModelName(isvc)
+		}
+	}
+	return w
+}
+
+// predictorOwner is the InferenceService whose predictor Deployment is
+// named deployment: <isvc>-predictor, or <isvc>-<name>-predictor.
+func predictorOwner(view policies.ClusterView, ns, deployment string) *kservev1beta1.InferenceService {
+	base, ok := strings.CutSuffix(deployment, "-predictor")
+	if view == nil || !ok {
+		return nil
+	}
+	if isvc, ok := view.InferenceService(ns, base); ok && predictorName(isvc) == deployment {
+		return isvc
+	}
+	for _, isvc := range view.InferenceServices(ns) {
+		if predictorName(isvc) == deployment {
+			return isvc
+		}
+	}
+	return nil
+}
