@@ -89,6 +89,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 	// again only after a patch changed it (rules never modify it, as in
 	// Validate, where every rule reads the same decoded object).
 	var obj client.Object
+	var memo map[any]any
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
 		if enf == Off {
@@ -98,8 +99,9 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 			if obj, err = e.Decode(req.GVK, cur); err != nil {
 				return res, err
 			}
+			memo = map[any]any{}
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
 		for _, f := range e.runRule(rule, in) {
 			if f.Action != Mutate {
 				continue
@@ -152,12 +154,13 @@ func (e *Engine) Validate(req Request) (Result, error) {
 		return res, err
 	}
 	owner := guardedOwner(obj)
+	memo, oldMemo := map[any]any{}, map[any]any{}
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
 		if enf == Off {
 			continue
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
 		var before map[string]bool
 		for _, f := range e.runRule(rule, in) {
 			if f.Action != Deny && f.Action != Warn {
@@ -168,7 +171,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 			}
 			if f.Action == Deny && oldObj != nil && !rule.KeepOnUpdate {
 				if before == nil {
-					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings, Now: req.Now})
+					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings, Now: req.Now, memo: oldMemo})
 				}
 				if before[f.Field+"\x00"+f.Message] {
 					f.Action = Warn

@@ -34,6 +34,26 @@ type Input struct {
 	// no clock. The zero time means unknown, and rules that compare against
 	// it skip the comparison.
 	Now time.Time
+
+	// memo is shared by every rule judging this version of the object.
+	memo map[any]any
+}
+
+// Memo returns the value compute gives for key, computing it once per
+// judgement of this version of the object: rules of one family share an
+// analysis (a parsed query, a resolved target) through it instead of each
+// redoing it. The key must capture everything compute reads besides the
+// Input itself. Without an engine-made Input it simply computes.
+func (in *Input) Memo(key any, compute func() any) any {
+	if in.memo == nil {
+		return compute()
+	}
+	if v, ok := in.memo[key]; ok {
+		return v
+	}
+	v := compute()
+	in.memo[key] = v
+	return v
 }
 
 // Namespace is the object's namespace, "default" when it has none (the

@@ -52,10 +52,16 @@ func rule(id string, action policies.Action, summary, doc string) policies.Rule 
 		ID: id, Kinds: kinds, Action: action, Summary: summary, Doc: doc,
 		Check: func(in *policies.Input) []policies.Finding {
 			// trigger-inline-secret reads no query: skip parsing for it.
-			return only(id, analyze(in, id != InlineSecretID))
+			// The other rules share one analysis of the object.
+			queries := id != InlineSecretID
+			all := in.Memo(analysisKey{queries}, func() any { return analyze(in, queries) }).([]policies.Finding)
+			return only(id, all)
 		},
 	}
 }
+
+// analysisKey keys the family's shared analysis in Input.Memo.
+type analysisKey struct{ queries bool }
 
 // analyze judges every query (when queries is true), threshold and
 // credential of an object and returns the findings of all the family's
