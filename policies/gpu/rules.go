@@ -103,11 +103,17 @@ var (
 	unpauseUntilPath = annotationsPath.Key(UnpauseUntilAnnotation)
 )
 
-// classify is Classify for a rule, nil for an object on its way out.
+// tierKey keys the shared classification in Input.Memo.
+type tierKey struct{}
+
+// classify is Classify for a rule, nil for an object on its way out. The
+// family's rules share one classification per judgement.
 func classify(so *kedav1alpha1.ScaledObject, in *policies.Input) *Tier {
 	if so.DeletionTimestamp != nil {
 		return nil
 	}
-	t := Classify(so, in.View, &in.Settings.GPU)
-	return &t
+	return in.Memo(tierKey{}, func() any {
+		t := Classify(so, in.View, &in.Settings.GPU)
+		return &t
+	}).(*Tier)
 }
