@@ -50,14 +50,19 @@ var Watched = []client.Object{
 	&argov1alpha1.Rollout{},
 }
 
-// Cache is a ClusterView over controller-runtime's informer cache. Reads
+// Cache is a ClusterView over controller-runtime's informer cache. Its reads
 // never reach the API server: a kind the cluster does not serve (KServe not
-// installed, say) reads as empty.
+// installed, say) reads as empty. ForCreate (fresh.go) gives a CREATE a view
+// that reads a few lists through.
 type Cache struct {
 	synced atomic.Bool
 	reader cache.Cache
 	served map[schema.GroupVersionKind]bool
 	log    logr.Logger
+
+	// live and claims serve ForCreate (fresh.go); both nil by default.
+	live   client.Reader
+	claims *claims
 }
 
 var _ policies.ClusterView = &Cache{}

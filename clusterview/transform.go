@@ -5,23 +5,34 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
+	"github.com/scaleguard/scaleguard/policies"
 )
 
-// lastApplied is kubectl's copy of the whole object, never read by rules.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+// Records of what was applied, cut down to the one thing rules read of
+// them: whether the applied manifest sets spec.replicas.
+var (
+	appliedWithReplicas    = `{"spec":{"replicas":"set"}}`
+	appliedWithoutReplicas = `{}`
+	replicasOnly           = &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}
+)
 
 // Transform strips what rules never read before an object enters the
-// cache: managed fields, kubectl's last-applied copy, and for workloads
+// cache: managed fields and kubectl's last-applied copy (both cut down to
+// whether the applied manifest sets spec.replicas), and for workloads
 // everything in the pod template but what decides placement, resources and
 // ports. It is the cache's DefaultTransform in serve.
 func Transform(in any) (any, error) {
 	if acc, err := meta.Accessor(in); err == nil {
-		acc.SetManagedFields(nil)
+		acc.SetManagedFields(replicaAppliers(acc.GetManagedFields()))
 		if a := acc.GetAnnotations(); a != nil {
-			if _, ok := a[lastApplied]; ok {
-				delete(a, lastApplied)
+			if raw, ok := a[policies.LastAppliedAnnotation]; ok {
+				a[policies.LastAppliedAnnotation] = appliedWithoutReplicas
+				if set, _ := policies.LastAppliedSetsReplicas(raw); set {
+					a[policies.LastAppliedAnnotation] = appliedWithReplicas
+				}
 				acc.SetAnnotations(a)
 			}
 		}
@@ -61,6 +72,22 @@ func trimClaimSpec(s *resourcev1.ResourceClaimSpec) {
 			r.FirstAvailable[j].Selectors = nil
 		}
 	}
+}
+
+// replicaAppliers keeps the server-side appliers of spec.replicas (a
+// GitOps tool that would reset what an autoscaler chose), each cut down to
+// its manager and that one field.
+func replicaAppliers(mfs []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+	var out []metav1.ManagedFieldsEntry
+	for _, mf := range mfs {
+		if policies.AppliesSpecReplicas(mf) {
+			out = append(out, metav1.ManagedFieldsEntry{
+				Manager: mf.Manager, Operation: mf.Operation, APIVersion: mf.APIVersion,
+				FieldsType: "FieldsV1", FieldsV1: replicasOnly.DeepCopy(),
+			})
+		}
+	}
+	return out
 }
 
 // trimPodSpec keeps containers' names, images, ports and resources, and the

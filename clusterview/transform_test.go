@@ -1,14 +1,19 @@
 package clusterview_test
 
 import (
+	"encoding/json"
 	"testing"
 
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/clusterview"
+	"github.com/scaleguard/scaleguard/policies"
+	_ "github.com/scaleguard/scaleguard/policies/all"
 )
 
 func TestTransformKeepsWhatRulesReadOnly(t *testing.T) {
@@ -40,7 +45,9 @@ func TestTransformKeepsWhatRulesReadOnly(t *testing.T) {
 	if got.ManagedFields != nil {
 		t.Error("managed fields kept")
 	}
-	if _, ok := got.Annotations["kubectl.kubernetes.io/last-applied-configuration"]; ok || got.Annotations["keep"] != "me" {
+	// kubectl's copy is cut down to whether it sets spec.replicas (it does
+	// not parse here, so it does not).
+	if got.Annotations["kubectl.kubernetes.io/last-applied-configuration"] != "{}" || got.Annotations["keep"] != "me" {
 		t.Errorf("annotations = %v", got.Annotations)
 	}
 	spec := got.Spec.Template.Spec
@@ -57,4 +64,87 @@ func TestTransformKeepsWhatRulesReadOnly(t *testing.T) {
 	if got.Status.Replicas != 2 || got.Status.Conditions != nil {
 		t.Errorf("status = %+v", got.Status)
 	}
+}
+
+// The cache keeps of a workload's apply records only whether the applied
+// manifest sets spec.replicas; the rules reach the same verdict on the
+// trimmed object as on the full one.
+func TestTransformKeepsWhatTheRulesRead(t *testing.T) {
+	ssa := func(fields string) metav1.ManagedFieldsEntry {
+		return metav1.ManagedFieldsEntry{Manager: "argocd-controller", Operation: metav1.ManagedFieldsOperationApply,
+			APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+	}
+	controller := metav1.ManagedFieldsEntry{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate,
+		APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}}
+	cases := map[string]struct {
+		lastApplied string
+		managed     []metav1.ManagedFieldsEntry
+		warned      bool
+		keptFields  int
+	}{
+		"client-side apply with replicas":    {lastApplied: `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"llm"},"spec":{"replicas":2,"template":{"spec":{"containers":[{"name":"vllm","image":"vllm"}]}}}}`, warned: true},
+		"client-side apply without replicas": {lastApplied: `{"apiVersion":"apps/v1","kind":"Deployment","spec":{"template":{}}}`},
+		"server-side apply with replicas":    {managed: []metav1.ManagedFieldsEntry{ssa(`{"f:spec":{"f:replicas":{},"f:template":{}}}`), controller}, warned: true, keptFields: 1},
+		"server-side apply without replicas": {managed: []metav1.ManagedFieldsEntry{ssa(`{"f:spec":{"f:template":{}}}`), controller}},
+		"no apply record":                    {managed: []metav1.ManagedFieldsEntry{controller}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			replicas := int32(2)
+			d := &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Name: "llm", Namespace: "serving", ResourceVersion: "7", UID: "u-1",
+					Labels: map[string]string{"app.kubernetes.io/instance": "llm"}, ManagedFields: tc.managed},
+				Spec: appsv1.DeploymentSpec{Replicas: &replicas},
+			}
+			if tc.lastApplied != "" {
+				d.Annotations = map[string]string{policies.LastAppliedAnnotation: tc.lastApplied}
+			}
+			full := judge(t, d.DeepCopy())
+			out, err := clusterview.Transform(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trimmed := out.(*appsv1.Deployment)
+			if got := judge(t, trimmed); got != full {
+				t.Fatalf("verdict on the trimmed object %q differs from the full one %q", got, full)
+			}
+			if (full != "") != tc.warned {
+				t.Fatalf("conflict-gitops-replicas warned=%v, want %v: %q", full != "", tc.warned, full)
+			}
+			if len(trimmed.ManagedFields) != tc.keptFields {
+				t.Errorf("kept %d managed-fields entries, want %d", len(trimmed.ManagedFields), tc.keptFields)
+			}
+			if a := trimmed.Annotations[policies.LastAppliedAnnotation]; len(a) > len(`{"spec":{"replicas":"set"}}`) {
+				t.Errorf("last-applied kept at %d bytes: %s", len(a), a)
+			}
+		})
+	}
+}
+
+// judge returns the conflict-gitops-replicas message on a ScaledObject
+// targeting d, "" when there is none.
+func judge(t *testing.T, d *appsv1.Deployment) string {
+	t.Helper()
+	so := &kedav1alpha1.ScaledObject{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject"},
+		ObjectMeta: metav1.ObjectMeta{Name: "llm", Namespace: "serving"},
+		Spec: kedav1alpha1.ScaledObjectSpec{ScaleTargetRef: &kedav1alpha1.ScaleTarget{Name: "llm"},
+			Triggers: []kedav1alpha1.ScaleTriggers{{Type: "cpu", Metadata: map[string]string{"value": "50"}}}},
+	}
+	raw, err := json.Marshal(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := policies.NewEngine(policies.Default).Validate(policies.Request{
+		GVK: apis.ScaledObject, Operation: policies.Create, Object: raw, View: clusterview.NewManifests(d),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings {
+		if f.Rule == "conflict-gitops-replicas" {
+			return f.Message
+		}
+	}
+	return ""
 }

@@ -34,6 +34,8 @@ type Settings struct {
 	// PromQL configures the promql-* rules: the scope profiles and the
 	// metric catalogue's additions.
 	PromQL PromQLSettings `json:"promql"`
+	// Conflicts configures the conflict-* rules.
+	Conflicts ConflictSettings `json:"conflicts"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -77,8 +79,9 @@ func DefaultSettings() *Settings {
 				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "AutoscalingPolicy"},
 			},
 		},
-		GPU:    DefaultGPUSettings(),
-		PromQL: DefaultPromQLSettings(),
+		GPU:       DefaultGPUSettings(),
+		PromQL:    DefaultPromQLSettings(),
+		Conflicts: DefaultConflictSettings(),
 	}
 }
 
@@ -119,6 +122,7 @@ func (s *Settings) Validate(reg *Registry) error {
 	}
 	errs = append(errs, s.GPU.validate()...)
 	errs = append(errs, s.PromQL.validate()...)
+	errs = append(errs, s.Conflicts.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

@@ -55,10 +55,24 @@ type Options struct {
 	LeaderElectionNamespace string
 	// LeaderElectionID names the Lease; DefaultLeaderElectionID when empty.
 	LeaderElectionID string
+
+	// ClaimTTL bounds how long a ScaledObject or HPA this process admitted
+	// for CREATE counts against other creates while the informer cache has
+	// not delivered it yet; 0 means DefaultClaimTTL, negative disables
+	// claims. BENCHMARKS.md measures what claims catch.
+	ClaimTTL time.Duration
+	// ReadThrough judges CREATEs against lists read from the API server
+	// rather than the cache. Off by default: BENCHMARKS.md measures its
+	// cost and finds nothing it catches that the cache and claims miss.
+	ReadThrough bool
 }
 
 // DefaultLeaderElectionID is the name of the pause keeper's Lease.
 const DefaultLeaderElectionID = "scaleguard-pause-keeper"
+
+// DefaultClaimTTL is the longest a claim lives when the cache never
+// delivers its object (the API server refused it after admission).
+const DefaultClaimTTL = 5 * time.Second
 
 // Server is a configured, not yet started, serve.
 type Server struct {
@@ -119,6 +133,18 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	view, err := clusterview.NewCache(ctx, mgr.GetCache(), mgr.GetRESTMapper(), mgr.GetClient().GroupVersionKindFor, log.WithName("view"))
 	if err != nil {
 		return nil, err
+	}
+	claimTTL := o.ClaimTTL
+	if claimTTL == 0 {
+		claimTTL = DefaultClaimTTL
+	}
+	if claimTTL > 0 {
+		if err := view.EnableClaims(ctx, claimTTL); err != nil {
+			return nil, err
+		}
+	}
+	if o.ReadThrough {
+		view.EnableReadThrough(mgr.GetAPIReader())
 	}
 	engine := policies.NewEngine(reg)
 	engine.OnPanic = func(rule string, r any, stack []byte) {

@@ -13,6 +13,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -25,6 +26,14 @@ type View interface {
 	policies.ClusterView
 	// WaitForSync blocks until the view is complete or ctx ends.
 	WaitForSync(ctx context.Context) bool
+}
+
+// CreateViewer is a View that judges a CREATE against fresher data than
+// its cache (clusterview.Cache: lists read through to the API server, and
+// the creates this process admitted moments ago). release is called with
+// the verdict.
+type CreateViewer interface {
+	ForCreate(gvk schema.GroupVersionKind, object []byte, dryRun bool) (view policies.ClusterView, release func(admitted bool))
 }
 
 // SettingsSource yields the effective settings of each request.
@@ -124,7 +133,12 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		return resp
 	}
 
+	release := func(bool) {}
+	if cv, ok := h.View.(CreateViewer); ok && op == policies.Create {
+		preq.View, release = cv.ForCreate(want, req.Object.Raw, req.DryRun != nil && *req.DryRun)
+	}
 	res, err := h.Engine.Validate(preq)
+	release(err == nil && !res.Denied())
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}

@@ -36,6 +36,8 @@ func newServeCommand() *cobra.Command {
 	f.IntVar(&o.Port, "port", 9443, "port the webhook server listens on")
 	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the /metrics endpoint (0 disables it)")
 	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
+	f.DurationVar(&o.ClaimTTL, "create-claim-ttl", server.DefaultClaimTTL, "longest a just-admitted ScaledObject or HPA counts against concurrent creates before the cache holds it (negative disables)")
+	f.BoolVar(&o.ReadThrough, "create-read-through", false, "judge CREATEs against lists read from the API server instead of the informer cache (see BENCHMARKS.md for its cost)")
 	f.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	f.BoolVar(&o.PauseKeeper, "pause-keeper", true, "run the pause keeper: re-pause GPU-tier ScaledObjects whose scaleguard.io/unpause-until passed, and pause those whose GPU target appeared after them")
 	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper in one replica at a time, elected through a Lease (the webhooks serve in every replica)")

@@ -25,7 +25,16 @@ type InferenceService struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec InferenceServiceSpec `json:"spec,omitempty"`
+	Spec   InferenceServiceSpec   `json:"spec,omitempty"`
+	Status InferenceServiceStatus `json:"status,omitempty"`
+}
+
+// InferenceServiceStatus is the part of the status rules read.
+type InferenceServiceStatus struct {
+	// DeploymentMode is the mode KServe resolved and recorded (Standard,
+	// Knative, ModelMesh, or the legacy RawDeployment, Serverless); it takes
+	// precedence over the annotation and cannot change afterwards.
+	DeploymentMode string `json:"deploymentMode,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -1,0 +1,89 @@
+package conflict
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+const updateDoc = "On UPDATE, a conflict the stored object already had with the same object is admitted with a warning, so the object can be edited and fixed; " +
+	"an update that brings the conflict (a new target, a new autoscaler class) is denied."
+
+func init() {
+	policies.MustRegister(
+		policies.Rule{
+			ID:      HPAID,
+			Kinds:   []schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler},
+			Action:  policies.Deny,
+			Summary: "a ScaledObject's target is already scaled by an HPA it does not own, or an HPA is created for a workload a ScaledObject scales",
+			Doc: "KEDA scales through an HPA of its own. A second HPA on the same workload writes spec.replicas too, and the two flap it. " +
+				"KEDA's own webhook checks this, but it fails open (`failurePolicy: Ignore`) and only from the ScaledObject's side.\n\n" +
+				"Denied: a ScaledObject whose target (apps/v1 Deployment when apiVersion and kind are unset) is the `scaleTargetRef` of an HPA that is not its own, " +
+				"and an HPA for a workload a ScaledObject already scales. An HPA is a ScaledObject's own when it has an owner reference to it, " +
+				"or bears KEDA's name for it (`keda-hpa-<name>`, or `spec.advanced.horizontalPodAutoscalerConfig.name`) with the `scaledobject.keda.sh/name` label; " +
+				"KEDA's HPAs are never judged as intruders. KServe's HPAs are left to `conflict-kserve`, another ScaledObject's HPA to `conflict-scaledobject`.\n\n" +
+				"KEDA's escape hatches are honoured: `validations.keda.sh/hpa-ownership: \"false\"` on the HPA, and `scaledobject.keda.sh/transfer-hpa-ownership: \"true\"` " +
+				"on the ScaledObject together with the HPA's name in `spec.advanced.horizontalPodAutoscalerConfig.name` (KEDA then takes that HPA over). " +
+				"The annotation without the name is denied on that field.\n\n" + updateDoc,
+			Check: checkHPA,
+		},
+		policies.Rule{
+			ID:      ScaledObjectID,
+			Kinds:   []schema.GroupVersionKind{apis.ScaledObject},
+			Action:  policies.Deny,
+			Summary: "another ScaledObject of the namespace already scales the same workload, or would own the same HPA",
+			Doc: "Two ScaledObjects on one workload make KEDA run two HPAs that overwrite each other's spec.replicas. " +
+				"Targets are compared with KEDA's defaults applied on both sides (no apiVersion means apps/v1, no kind means Deployment) and regardless of version. " +
+				"A ScaledObject of the same name is the same object (an update or a re-apply), never a conflict. " +
+				"Also denied: two ScaledObjects whose HPAs would have the same name (`keda-hpa-<name>` or `spec.advanced.horizontalPodAutoscalerConfig.name`).\n\n" +
+				"A ScaledObject KServe generated for an InferenceService with `autoscalerClass: keda` is left to `conflict-kserve`; one left behind after the class changed " +
+				"(KServe does not delete it) is reported here, with the fix of deleting it.\n\n" + updateDoc,
+			Check: checkScaledObject,
+		},
+		policies.Rule{
+			ID:      KServeID,
+			Kinds:   []schema.GroupVersionKind{apis.ScaledObject, apis.InferenceService},
+			Action:  policies.Deny,
+			Summary: "a ScaledObject scales an InferenceService's predictor (or transformer, explainer) while KServe's own autoscaler is active, and the reverse",
+			Doc: "KServe scales the Deployments of an InferenceService itself unless told otherwise. In raw mode (`serving.kserve.io/deploymentMode: Standard` or `RawDeployment`) " +
+				"`serving.kserve.io/autoscalerClass` decides: absent or `hpa`, KServe creates the HPA `<isvc>-predictor`; `keda`, its own ScaledObject of that name; " +
+				"`none`, KServe writes spec.replicas back to minReplicas on every reconcile, so it fights any other autoscaler too; `external`, KServe leaves the replicas alone. " +
+				"In Knative mode (`Knative`, `Serverless`, or no annotation where the cluster default is Knative, as KServe ships) Knative's autoscaler scales every revision's Deployment " +
+				"(`<isvc>-predictor-00001-deployment`, ...). The mode is read from `status.deploymentMode`, then the annotation, then `conflicts.kserveDefaultDeploymentMode`.\n\n" +
+				"Denied: a ScaledObject on `<isvc>-predictor` (`<isvc>-<name>-predictor` for a named predictor; `<isvc>-transformer`, `<isvc>-explainer`; or a revision Deployment in Knative mode) " +
+				"while that autoscaler is active, and an InferenceService created or updated into an active autoscaler while a ScaledObject scales one of its Deployments. " +
+				"The fix is `serving.kserve.io/autoscalerClass: external` on the InferenceService (in Knative mode, a raw-mode InferenceService). " +
+				"KServe's own ScaledObject (controller owner reference to the InferenceService) is not a conflict with it.\n\n" + updateDoc,
+			Check: checkKServe,
+		},
+		policies.Rule{
+			ID:      KthenaID,
+			Kinds:   []schema.GroupVersionKind{apis.ScaledObject, apis.AutoscalingPolicy, apis.AutoscalingPolicyBinding},
+			Action:  policies.Deny,
+			Summary: "a ScaledObject and a Kthena AutoscalingPolicy (or older AutoscalingPolicyBinding) scale the same ModelServing, in either order, from any namespace",
+			Doc: "Kthena's autoscaler patches a ModelServing's spec.replicas directly (the replicas of its roles for a disaggregated target), while KEDA scales it through /scale: " +
+				"the two fight. The policy's targets are `spec.homogeneousTarget.target.targetRef`, `spec.heterogeneousTarget.params[*].target.targetRef` and " +
+				"`spec.disaggregatedTarget.targetRef`; the older binding's are `spec.homogeneousTarget`, `spec.heterogeneousTarget` (v0.2 to v0.4) and " +
+				"`spec.scalingConfiguration`, `spec.optimizerConfiguration` (v0.1). A targetRef without namespace is in the policy's namespace; with one, it may point " +
+				"into another namespace, and ScaledObjects are matched there. A targetRef Kthena refuses (another kind, another group) scales nothing and is ignored.\n\n" +
+				"Denied: a ScaledObject on a ModelServing a policy or binding targets, and a policy or binding whose target a ScaledObject already scales.\n\n" + updateDoc,
+			Check: checkKthena,
+		},
+		policies.Rule{
+			ID:      GitOpsID,
+			Kinds:   []schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler, apis.ModelServing, apis.AutoscalingPolicy, apis.AutoscalingPolicyBinding},
+			Action:  policies.Warn,
+			Summary: "the scaled workload is managed by Argo CD and its applied manifest sets spec.replicas, so every self-heal sync resets the autoscaler",
+			Doc: "Argo CD compares the live object with the manifest; when the manifest sets spec.replicas and self-heal is on, every sync puts back the manifest's count " +
+				"and the autoscaler scales again. A workload counts as managed by Argo CD when it carries one of `conflicts.gitOpsTrackingAnnotations` " +
+				"(`argocd.argoproj.io/tracking-id`) or `conflicts.gitOpsTrackingLabels` (`app.kubernetes.io/instance`). Whether the applied manifest sets spec.replicas is read " +
+				"from kubectl's last-applied configuration (client-side apply), from a server-side apply field manager owning spec.replicas, or, in `check`, from the manifest itself; " +
+				"a live object with neither record is not judged (the API server always sets spec.replicas).\n\n" +
+				"Warned: a ScaledObject, HPA or Kthena policy on such a workload, and such a ModelServing when something scales it. " +
+				"The fix: drop spec.replicas from the manifest, or add an `ignoreDifferences` entry for `/spec/replicas` with the sync option `RespectIgnoreDifferences=true`. " +
+				"A disaggregated Kthena target (which scales the roles, not spec.replicas) is not judged.",
+			Check: checkGitOps,
+		},
+	)
+}

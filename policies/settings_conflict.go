@@ -1,0 +1,46 @@
+package policies
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ConflictSettings configures the conflict-* rules.
+type ConflictSettings struct {
+	// KServeDefaultDeploymentMode is the mode KServe gives an
+	// InferenceService that has neither status.deploymentMode nor the
+	// serving.kserve.io/deploymentMode annotation: the inferenceservice-config
+	// key deploy.defaultDeploymentMode. KServe ships Serverless (Knative);
+	// set Standard when your clusters default to raw Deployments. One of
+	// Standard, RawDeployment, Knative, Serverless, ModelMesh.
+	KServeDefaultDeploymentMode string `json:"kserveDefaultDeploymentMode"`
+	// GitOpsTrackingAnnotations mark a workload as managed by Argo CD
+	// (annotation tracking).
+	GitOpsTrackingAnnotations []string `json:"gitOpsTrackingAnnotations"`
+	// GitOpsTrackingLabels mark a workload as managed by Argo CD (label
+	// tracking; Argo CD's application.instanceLabelKey).
+	GitOpsTrackingLabels []string `json:"gitOpsTrackingLabels"`
+}
+
+// kserveDeploymentModes are the modes as the annotation and status spell
+// them.
+var kserveDeploymentModes = []string{"Standard", "RawDeployment", "Knative", "Serverless", "ModelMesh"}
+
+// DefaultConflictSettings returns the built-in conflict settings.
+func DefaultConflictSettings() ConflictSettings {
+	return ConflictSettings{
+		KServeDefaultDeploymentMode: "Knative",
+		GitOpsTrackingAnnotations:   []string{"argocd.argoproj.io/tracking-id"},
+		GitOpsTrackingLabels:        []string{"app.kubernetes.io/instance"},
+	}
+}
+
+func (c ConflictSettings) validate() []string {
+	for _, m := range kserveDeploymentModes {
+		if c.KServeDefaultDeploymentMode == m {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("conflicts.kserveDefaultDeploymentMode: %q is not one of %s",
+		c.KServeDefaultDeploymentMode, strings.Join(kserveDeploymentModes, ", "))}
+}

@@ -1,0 +1,291 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Manifests of the conflict tests; NS is replaced by the test's namespace.
+const (
+	cfScaledObject = `
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: %s, namespace: NS}
+spec:
+  scaleTargetRef: %s
+  triggers:
+    - type: prometheus
+      metadata: {serverAddress: "http://prometheus-operated.monitoring.svc:9090", query: 'sum(vllm:num_requests_waiting{namespace="NS", model_name="llm"})', threshold: "5"}
+`
+	cfHPA = `
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: %s, namespace: NS}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: %s}
+  maxReplicas: 4
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}}]
+`
+	cfInferenceService = `
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: qwen
+  namespace: NS
+  annotations: {serving.kserve.io/deploymentMode: RawDeployment%s}
+spec:
+  predictor:
+    model: {modelFormat: {name: huggingface}, args: ["--model_id=Qwen/Qwen2.5-0.5B-Instruct"]}
+`
+	cfPolicy = `
+apiVersion: workload.serving.volcano.sh/v1alpha1
+kind: AutoscalingPolicy
+metadata: {name: llm, namespace: %s}
+spec:
+  metrics: [{name: "vllm:num_requests_waiting", targetValue: "5"}]
+  homogeneousTarget:
+    minReplicas: 1
+    maxReplicas: 4
+    target: {targetRef: {kind: ModelServing, namespace: NS, name: llm}}
+`
+	cfBinding = `
+apiVersion: workload.serving.volcano.sh/v1alpha1
+kind: AutoscalingPolicyBinding
+metadata: {name: llm, namespace: NS}
+spec:
+  policyRef: {name: queue-depth}
+  homogeneousTarget: {minReplicas: 1, maxReplicas: 4, target: {targetRef: {kind: ModelServing, name: llm}}}
+`
+	cfOnDeployment   = `{name: llm}`
+	cfOnModelServing = `{apiVersion: workload.serving.volcano.sh/v1alpha1, kind: ModelServing, name: llm}`
+)
+
+func cfObject(t *testing.T, ns, doc string) *unstructured.Unstructured {
+	t.Helper()
+	return fromYAML(t, strings.ReplaceAll(doc, "NS", ns))
+}
+
+// cfDenied asserts that err is the API server relaying a denial by rule on
+// field, with every fragment in the message the client got.
+func cfDenied(t *testing.T, err error, rule, field string, fragments ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("admitted, want a %s denial", rule)
+	}
+	status, ok := err.(apierrors.APIStatus)
+	if !ok {
+		t.Fatalf("error %T %v is not an API status", err, err)
+	}
+	st := status.Status()
+	if st.Code != http.StatusUnprocessableEntity {
+		t.Errorf("code %d, want 422: %s", st.Code, st.Message)
+	}
+	for _, want := range append([]string{"[" + rule + "]"}, fragments...) {
+		if !strings.Contains(st.Message, want) {
+			t.Errorf("message lacks %q:\n%s", want, st.Message)
+		}
+	}
+	if st.Details == nil || !hasCause(st.Details.Causes, field, rule) {
+		t.Errorf("no cause on %s by %s: %+v", field, rule, st.Details)
+	}
+}
+
+func hasCause(causes []metav1.StatusCause, field, rule string) bool {
+	for _, c := range causes {
+		if c.Field == field && strings.Contains(c.Message, "["+rule+"]") {
+			return true
+		}
+	}
+	return false
+}
+
+// cfWarnings keeps the warnings of the conflict rules.
+func cfWarnings(warns []string) []string {
+	var out []string
+	for _, w := range warns {
+		if strings.HasPrefix(w, "[conflict-") {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// TestConflictsBothOrders creates each pair of autoscalers on one workload
+// in both orders: the first is admitted, the second refused with the
+// reason, whichever kind comes first.
+func TestConflictsBothOrders(t *testing.T) {
+	ctx := context.Background()
+	so := func(name, ref string) string { return fmt.Sprintf(cfScaledObject, name, ref) }
+	cases := []struct {
+		name          string
+		first, second string
+		rule, field   string
+		fragments     []string
+	}{
+		{"ScaledObject then HPA", so("llm", cfOnDeployment), fmt.Sprintf(cfHPA, "llm-cpu", "llm"),
+			"conflict-hpa", "spec.scaleTargetRef", []string{`the workload "llm" (apps/v1 Deployment) is already scaled by ScaledObject "llm"`}},
+		{"HPA then ScaledObject", fmt.Sprintf(cfHPA, "llm", "llm"), so("llm-queue", cfOnDeployment),
+			"conflict-hpa", "spec.scaleTargetRef", []string{`the workload "llm" (apps/v1 Deployment) is already scaled by HorizontalPodAutoscaler "llm"`, "transfer-hpa-ownership"}},
+		{"ScaledObject then ScaledObject", so("llm-queue", cfOnDeployment), so("llm-kv", `{apiVersion: apps/v1, kind: Deployment, name: llm}`),
+			"conflict-scaledobject", "spec.scaleTargetRef", []string{`the workload "llm" (apps/v1 Deployment) is already scaled by ScaledObject "llm-queue"`}},
+		{"ScaledObject then InferenceService", so("qwen", `{name: qwen-predictor}`), fmt.Sprintf(cfInferenceService, ""),
+			"conflict-kserve", "metadata.annotations[serving.kserve.io/autoscalerClass]", []string{`with its own HorizontalPodAutoscaler "qwen-predictor"`, `ScaledObject "qwen" already scales it`, "serving.kserve.io/autoscalerClass: external"}},
+		{"InferenceService then ScaledObject", fmt.Sprintf(cfInferenceService, ", serving.kserve.io/autoscalerClass: keda"), so("qwen", `{name: qwen-predictor}`),
+			"conflict-kserve", "spec.scaleTargetRef", []string{`is the predictor of InferenceService "qwen", which KServe already scales with its own ScaledObject "qwen-predictor"`, "serving.kserve.io/autoscalerClass: external"}},
+		{"ScaledObject then AutoscalingPolicy", so("llm", cfOnModelServing), fmt.Sprintf(cfPolicy, "NS"),
+			"conflict-kthena", "spec.homogeneousTarget.target.targetRef", []string{`(workload.serving.volcano.sh/v1alpha1 ModelServing), which ScaledObject "llm" already scales`}},
+		{"AutoscalingPolicy then ScaledObject", fmt.Sprintf(cfPolicy, "NS"), so("llm", cfOnModelServing),
+			"conflict-kthena", "spec.scaleTargetRef", []string{`is already scaled by Kthena AutoscalingPolicy "llm" (spec.homogeneousTarget.target.targetRef)`}},
+		{"ScaledObject then AutoscalingPolicyBinding", so("llm", cfOnModelServing), cfBinding,
+			"conflict-kthena", "spec.homogeneousTarget.target.targetRef", []string{`ScaledObject "llm" already scales`}},
+		{"AutoscalingPolicyBinding then ScaledObject", cfBinding, so("llm", cfOnModelServing),
+			"conflict-kthena", "spec.scaleTargetRef", []string{`is already scaled by Kthena AutoscalingPolicyBinding "llm"`}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var warns []string
+			c := newClient(t, &warns)
+			ns := fmt.Sprintf("conflict-order-%d", i)
+			namespace(t, c, ns)
+			if err := c.Create(ctx, cfObject(t, ns, tc.first)); err != nil {
+				t.Fatalf("first object: %v", err)
+			}
+			second := cfObject(t, ns, tc.second)
+			cfDenied(t, c.Create(ctx, second), tc.rule, tc.field, tc.fragments...)
+			// A server-side dry run (kubectl apply --dry-run=server, Argo CD's diff) gets the same verdict.
+			cfDenied(t, c.Create(ctx, second, client.DryRunAll), tc.rule, tc.field, tc.fragments...)
+		})
+	}
+}
+
+// TestConflictCrossNamespacePolicy: a policy in the platform's namespace
+// points at a ModelServing a ScaledObject scales, in both orders.
+func TestConflictCrossNamespacePolicy(t *testing.T) {
+	ctx := context.Background()
+	var warns []string
+	c := newClient(t, &warns)
+	namespace(t, c, "conflict-xns-app")
+	namespace(t, c, "conflict-xns-platform")
+	if err := c.Create(ctx, cfObject(t, "conflict-xns-app", fmt.Sprintf(cfScaledObject, "llm", cfOnModelServing))); err != nil {
+		t.Fatal(err)
+	}
+	policy := cfObject(t, "conflict-xns-app", fmt.Sprintf(cfPolicy, "conflict-xns-platform"))
+	cfDenied(t, c.Create(ctx, policy), "conflict-kthena", "spec.homogeneousTarget.target.targetRef",
+		`names the workload "llm" (workload.serving.volcano.sh/v1alpha1 ModelServing) in namespace "conflict-xns-app", which ScaledObject "llm" in namespace "conflict-xns-app" already scales`)
+
+	namespace(t, c, "conflict-xns-app2")
+	policy2 := cfObject(t, "conflict-xns-app2", fmt.Sprintf(cfPolicy, "conflict-xns-platform"))
+	policy2.SetName("llm2")
+	if err := c.Create(ctx, policy2); err != nil {
+		t.Fatal(err)
+	}
+	cfDenied(t, c.Create(ctx, cfObject(t, "conflict-xns-app2", fmt.Sprintf(cfScaledObject, "llm", cfOnModelServing))),
+		"conflict-kthena", "spec.scaleTargetRef", `is already scaled by Kthena AutoscalingPolicy "llm2" in namespace "conflict-xns-platform"`)
+}
+
+// TestConflictFixesAreAdmitted: the fixes the denials name go through.
+func TestConflictFixesAreAdmitted(t *testing.T) {
+	ctx := context.Background()
+	var warns []string
+	c := newClient(t, &warns)
+	ns := "conflict-fixes"
+	namespace(t, c, ns)
+	create := func(doc string) *unstructured.Unstructured {
+		t.Helper()
+		u := cfObject(t, ns, doc)
+		if err := c.Create(ctx, u); err != nil {
+			t.Fatalf("%s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+		return u
+	}
+	// KServe told to leave the predictor alone.
+	create(fmt.Sprintf(cfInferenceService, ", serving.kserve.io/autoscalerClass: external"))
+	create(fmt.Sprintf(cfScaledObject, "qwen", `{name: qwen-predictor}`))
+
+	// KEDA's own HPA for a ScaledObject.
+	so := create(fmt.Sprintf(cfScaledObject, "llm", cfOnDeployment))
+	kedaHPA := cfObject(t, ns, fmt.Sprintf(cfHPA, "keda-hpa-llm", "llm"))
+	kedaHPA.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "keda.sh/v1alpha1", Kind: "ScaledObject", Name: "llm", UID: so.GetUID(), Controller: ptr.To(true)}})
+	if err := c.Create(ctx, kedaHPA); err != nil {
+		t.Fatalf("KEDA's own HPA: %v", err)
+	}
+
+	// KEDA taking an existing HPA over.
+	create(fmt.Sprintf(cfHPA, "chat", "chat"))
+	takeover := cfObject(t, ns, fmt.Sprintf(cfScaledObject, "chat", `{name: chat}`))
+	takeover.SetAnnotations(map[string]string{"scaledobject.keda.sh/transfer-hpa-ownership": "true"})
+	if err := unstructured.SetNestedField(takeover.Object, "chat", "spec", "advanced", "horizontalPodAutoscalerConfig", "name"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, takeover); err != nil {
+		t.Fatalf("transfer-hpa-ownership: %v", err)
+	}
+	if w := cfWarnings(warns); len(w) != 0 {
+		t.Errorf("unexpected conflict warnings: %q", w)
+	}
+}
+
+// TestConflictUpdates: an edit to an object already in conflict is
+// admitted with a warning; an edit that creates a conflict is refused.
+func TestConflictUpdates(t *testing.T) {
+	ctx := context.Background()
+	var warns []string
+	c := newClient(t, &warns)
+	ns := "conflict-updates"
+	namespace(t, c, ns)
+
+	// kube-system is not judged: a platform policy there scales a
+	// ModelServing of ns that a ScaledObject already scales.
+	so := cfObject(t, ns, fmt.Sprintf(cfScaledObject, "llm", cfOnModelServing))
+	if err := c.Create(ctx, so); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, cfObject(t, ns, fmt.Sprintf(cfPolicy, "kube-system"))); err != nil {
+		t.Fatalf("policy in kube-system: %v", err)
+	}
+	if err := unstructured.SetNestedField(so.Object, int64(6), "spec", "maxReplicaCount"); err != nil {
+		t.Fatal(err)
+	}
+	warns = nil
+	if err := c.Update(ctx, so); err != nil {
+		t.Fatalf("an edit to a ScaledObject already in conflict was refused: %v", err)
+	}
+	conflicts := cfWarnings(warns)
+	if len(conflicts) != 1 || !strings.HasPrefix(conflicts[0], "[conflict-kthena] spec.scaleTargetRef:") ||
+		!strings.Contains(conflicts[0], `AutoscalingPolicy "llm" in namespace "kube-system"`) || !strings.Contains(conflicts[0], "already so before this update") {
+		t.Errorf("warnings: %q", warns)
+	}
+
+	// Retargeting an HPA onto a workload a ScaledObject scales.
+	if err := c.Create(ctx, cfObject(t, ns, fmt.Sprintf(cfScaledObject, "chat", `{name: chat}`))); err != nil {
+		t.Fatal(err)
+	}
+	h := cfObject(t, ns, fmt.Sprintf(cfHPA, "cpu", "other"))
+	if err := c.Create(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedField(h.Object, "chat", "spec", "scaleTargetRef", "name"); err != nil {
+		t.Fatal(err)
+	}
+	cfDenied(t, c.Update(ctx, h), "conflict-hpa", "spec.scaleTargetRef", `the workload "chat" (apps/v1 Deployment) is already scaled by ScaledObject "chat"`)
+
+	// Switching an InferenceService back to KServe's autoscaler under a ScaledObject.
+	isvc := cfObject(t, ns, fmt.Sprintf(cfInferenceService, ", serving.kserve.io/autoscalerClass: external"))
+	if err := c.Create(ctx, isvc); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, cfObject(t, ns, fmt.Sprintf(cfScaledObject, "qwen", `{name: qwen-predictor}`))); err != nil {
+		t.Fatal(err)
+	}
+	isvc.SetAnnotations(map[string]string{"serving.kserve.io/deploymentMode": "RawDeployment", "serving.kserve.io/autoscalerClass": "hpa"})
+	cfDenied(t, c.Update(ctx, isvc), "conflict-kserve", "metadata.annotations[serving.kserve.io/autoscalerClass]", `ScaledObject "qwen" already scales it`)
+}
