@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -70,7 +68,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 
 	srvCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	probe, err := loopbackAddr()
+	probe, err := controlplane.LoopbackAddr()
 	if err != nil {
 		return err
 	}
@@ -84,7 +82,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Manager.Start(srvCtx) }()
-	if err := waitReady(srvCtx, "http://"+probe+"/readyz", 60*time.Second, done); err != nil {
+	if err := controlplane.WaitReady(srvCtx, "http://"+probe+"/readyz", 60*time.Second, done); err != nil {
 		return fmt.Errorf("scaleguard did not become ready: %w", err)
 	}
 	fmt.Fprintf(w, "scaleguard webhook serving on https://%s:%d (validating: fail closed, mutating: fail open)\n\n", wio.LocalServingHost, wio.LocalServingPort)
@@ -159,37 +157,4 @@ func printOutcomes(w io.Writer, outcomes []controlplane.Outcome) {
 	}
 	fmt.Fprintf(w, "\n%d objects: %d created, %d updated, %d denied, %d errors\n",
 		len(outcomes), counts["created"], counts["updated"], counts["denied"], counts["error"])
-}
-
-func loopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func waitReady(ctx context.Context, url string, timeout time.Duration, done <-chan error) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-done:
-			return fmt.Errorf("the server stopped: %v", err)
-		default:
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("not ready after %s", timeout)
 }

@@ -7,8 +7,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"testing"
@@ -68,7 +66,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "lease namespace:", err)
 		return 1
 	}
-	probeAddr, metrics = freeAddr(), freeAddr()
+	probeAddr, metrics = mustLoopbackAddr(), mustLoopbackAddr()
 	wio := env.WebhookInstallOptions
 	srv, err := server.New(ctx, env.Config, server.Options{
 		CertDir:                 wio.LocalServingCertDir,
@@ -86,7 +84,7 @@ func run(m *testing.M) int {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Manager.Start(ctx) }()
-	if err := waitReady(ctx, "http://"+probeAddr+"/readyz", 60*time.Second); err != nil {
+	if err := controlplane.WaitReady(ctx, "http://"+probeAddr+"/readyz", 60*time.Second, done); err != nil {
 		fmt.Fprintln(os.Stderr, "server never became ready:", err)
 		return 1
 	}
@@ -111,33 +109,12 @@ func zapLevel() int8 {
 	return 1 // warnings and errors only
 }
 
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func mustLoopbackAddr() string {
+	a, err := controlplane.LoopbackAddr()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitReady(ctx context.Context, url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Errorf("%s: %s", url, resp.Status)
-		} else {
-			last = err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return last
+	return a
 }
 
 // adminConfig returns a copy of the admin config that records warnings.

@@ -96,7 +96,7 @@ func replicas(t *testing.T, n int, byRequest bool, o server.Options) (servers []
 				t.Errorf("replica %d: %v", i, err)
 			}
 		}()
-		if err := waitReady("http://"+probe+"/readyz", 60*time.Second); err != nil {
+		if err := controlplane.WaitReady(context.Background(), "http://"+probe+"/readyz", 60*time.Second, nil); err != nil {
 			cancel()
 			t.Fatal(err)
 		}
@@ -123,25 +123,6 @@ func freePort(t *testing.T) int {
 
 func freeAddr(t *testing.T) string {
 	return net.JoinHostPort("127.0.0.1", fmt.Sprint(freePort(t)))
-}
-
-func waitReady(url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Errorf("%s: %s", url, resp.Status)
-		} else {
-			last = err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return last
 }
 
 // balancer stands where the webhook Service would. By connection, it
