@@ -72,6 +72,7 @@ func DefaultSettings() *Settings {
 				{APIVersion: "apps/v1", Kind: "ReplicaSet"},
 				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "ModelServing"},
 				{APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout"},
+				{APIVersion: "leaderworkerset.x-k8s.io/v1", Kind: "LeaderWorkerSet"},
 			},
 			UnscalableKinds: []KindRef{
 				{APIVersion: "apps/v1", Kind: "DaemonSet"},

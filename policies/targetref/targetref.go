@@ -138,6 +138,12 @@ func checkExists(so *kedav1alpha1.ScaledObject, ref *kedav1alpha1.ScaleTarget, i
 			if isvc.Spec.Predictor.Name != "" {
 				predictor = ref.Name + "-" + isvc.Spec.Predictor.Name + "-predictor"
 			}
+			if ref.Kind != "" {
+				// The user wrote Deployment explicitly; it may still be coming.
+				return []policies.Finding{policies.Warnf(path.Child("name"),
+					"apps/v1 Deployment %q does not exist yet, but the namespace has an InferenceService %q; if that is the model to scale, its predictor Deployment is %q: write %s",
+					ref.Name, ref.Name, predictor, scaleTargetRef("", "", predictor))}
+			}
 			return []policies.Finding{policies.Denyf(path.Child("name"),
 				"names InferenceService %q, but KEDA scales the apps/v1 Deployment %q, which does not exist; KServe's predictor Deployment is %q: write %s",
 				ref.Name, ref.Name, predictor, scaleTargetRef("", "", predictor))}

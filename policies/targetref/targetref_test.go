@@ -115,6 +115,17 @@ func TestTargetRef(t *testing.T) {
 			docs: isvc + scaledObject(`{name: llm}`),
 			want: []want{policytest.Deny(targetref.ID, "spec.scaleTargetRef.name", `predictor Deployment is "llm-predictor"`, "scaleTargetRef: {name: llm-predictor}")},
 		},
+		"explicit Deployment named like an InferenceService": {
+			docs: isvc + scaledObject(`{apiVersion: apps/v1, kind: Deployment, name: llm}`),
+			want: []want{policytest.Warn(targetref.ID, "spec.scaleTargetRef.name", `the namespace has an InferenceService "llm"`, `its predictor Deployment is "llm-predictor"`)},
+		},
+		"LeaderWorkerSet with its apiVersion": {
+			docs: scaledObject(`{apiVersion: leaderworkerset.x-k8s.io/v1, kind: LeaderWorkerSet, name: llm}`),
+		},
+		"LeaderWorkerSet without apiVersion": {
+			docs: scaledObject(`{kind: LeaderWorkerSet, name: llm}`),
+			want: []want{policytest.Deny(targetref.ID, "spec.scaleTargetRef.apiVersion", "apiVersion: leaderworkerset.x-k8s.io/v1, kind: LeaderWorkerSet")},
+		},
 		"predictor Deployment not created yet": {
 			docs: isvc + scaledObject(`{name: llm-predictor}`),
 			want: []want{policytest.Warn(targetref.ID, "spec.scaleTargetRef.name", `apps/v1 Deployment "llm-predictor" does not exist`)},
