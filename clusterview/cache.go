@@ -58,7 +58,9 @@ type Cache struct {
 	synced atomic.Bool
 	reader cache.Cache
 	served map[schema.GroupVersionKind]bool
-	log    logr.Logger
+	// missing are the watched kinds not served at start.
+	missing []schema.GroupVersionKind
+	log     logr.Logger
 
 	// live and claims serve ForCreate (fresh.go); both nil by default.
 	live   client.Reader
@@ -80,7 +82,8 @@ func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf 
 		}
 		if _, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
 			if meta.IsNoMatchError(err) {
-				log.Info("kind not served by this cluster; it reads as empty until scaleguard restarts after its CRD is installed", "kind", gvk.String())
+				log.Info("kind not served by this cluster; it reads as empty until its CRD is installed (serve then restarts to watch it)", "kind", gvk.String())
+				v.missing = append(v.missing, gvk)
 				continue
 			}
 			return nil, fmt.Errorf("discovering %s: %w", gvk, err)
@@ -118,6 +121,9 @@ func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf 
 	return v, nil
 }
 
+// Missing lists the watched kinds the cluster did not serve at start.
+func (v *Cache) Missing() []schema.GroupVersionKind { return v.missing }
+
 // Served reports which watched kinds the cluster serves.
 func (v *Cache) Served() map[schema.GroupVersionKind]bool { return v.served }
 
@@ -134,8 +140,9 @@ func (v *Cache) WaitForSync(ctx context.Context) bool {
 	return false
 }
 
-// readTimeout bounds one cache read; reads are in-memory once synced.
-const readTimeout = 5 * time.Second
+// readTimeout bounds one cache read: reads are in-memory once synced, and a
+// webhook call has 5 seconds in all.
+const readTimeout = time.Second
 
 func (v *Cache) get(gvk schema.GroupVersionKind, ns, name string, obj client.Object) bool {
 	if !v.served[gvk] {

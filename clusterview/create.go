@@ -30,9 +30,10 @@ import (
 // default, the read-through is not. UPDATEs, by far the most requests, stay
 // on the cache.
 
-// liveReadTimeout bounds one read-through; the API server gives the whole
-// webhook call 5 seconds.
-const liveReadTimeout = 2 * time.Second
+// liveReadBudget bounds all the read-throughs of one CREATE together: the
+// API server gives the whole webhook call 5 seconds, and a CREATE may list
+// several kinds. Once it is spent, the remaining lists come from the cache.
+const liveReadBudget = 2500 * time.Millisecond
 
 // EnableClaims makes ForCreate keep claims: a ScaledObject or HPA under
 // judgement for CREATE claims its place at once and keeps it until the
@@ -79,7 +80,7 @@ func (v *Cache) ForCreate(gvk schema.GroupVersionKind, object []byte, dryRun boo
 	if v.claims == nil && v.live == nil {
 		return v, func(bool) {}
 	}
-	cv := &createView{Cache: v}
+	cv := &createView{Cache: v, deadline: time.Now().Add(liveReadBudget)}
 	release := func(bool) {}
 	if v.claims != nil {
 		var own client.Object
@@ -109,6 +110,8 @@ func defaultNamespace(ns string) string {
 // per namespace), plus the claims of other requests.
 type createView struct {
 	*Cache
+	// deadline ends the read-through budget of this CREATE.
+	deadline time.Time
 	claimed  []client.Object
 	sos      map[string][]*kedav1alpha1.ScaledObject
 	hpas     map[string][]*autoscalingv2.HorizontalPodAutoscaler
@@ -126,7 +129,11 @@ func (cv *createView) readLive(gvk schema.GroupVersionKind, list client.ObjectLi
 	if cv.live == nil || !cv.served[gvk] {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
+	if !time.Now().Before(cv.deadline) {
+		cv.log.Info("read-through budget of this CREATE spent; judging from the cache", "kind", gvk.Kind, "namespace", ns)
+		return false
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), cv.deadline)
 	defer cancel()
 	var opts []client.ListOption
 	if ns != "" {

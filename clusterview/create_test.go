@@ -146,12 +146,25 @@ func TestClaimsEndWhenTheCacheDeliversTheObject(t *testing.T) {
 func TestCreateViewFallsBackWhenTheReadFails(t *testing.T) {
 	live := &countingReader{Reader: fake.NewClientBuilder().WithScheme(apis.Scheme).Build(), fail: true}
 	v, _ := testCache(t, live, 0, &clock{})
-	cv := &createView{Cache: v}
+	cv := &createView{Cache: v, deadline: time.Now().Add(time.Minute)}
 	if cv.readLive(gvkScaledObject, &kedav1alpha1.ScaledObjectList{}, "serving") || live.lists != 1 {
 		t.Fatalf("a failed read must report false (lists=%d)", live.lists)
 	}
 	if cv.readLive(gvkPolicy, &kedav1alpha1.ScaledObjectList{}, "serving") || live.lists != 1 {
 		t.Fatal("a kind the cluster does not serve must not be read")
+	}
+}
+
+func TestCreateViewStopsReadingThroughWhenItsBudgetIsSpent(t *testing.T) {
+	live := &countingReader{Reader: fake.NewClientBuilder().WithScheme(apis.Scheme).Build()}
+	v, _ := testCache(t, live, 0, &clock{})
+	cv := &createView{Cache: v, deadline: time.Now().Add(time.Minute)}
+	if !cv.readLive(gvkScaledObject, &kedav1alpha1.ScaledObjectList{}, "serving") || live.lists != 1 {
+		t.Fatalf("within the budget the read goes through (lists=%d)", live.lists)
+	}
+	cv.deadline = time.Now().Add(-time.Millisecond)
+	if cv.readLive(gvkScaledObject, &kedav1alpha1.ScaledObjectList{}, "serving") || live.lists != 1 {
+		t.Fatalf("a spent budget must leave the list to the cache (lists=%d)", live.lists)
 	}
 }
 

@@ -19,14 +19,15 @@ func LoopbackAddr() (string, error) {
 }
 
 // WaitReady polls url (a /readyz endpoint) until it answers 200, ctx ends,
-// timeout passes, or stopped (when not nil) reports that the server exited.
-func WaitReady(ctx context.Context, url string, timeout time.Duration, stopped <-chan error) error {
+// timeout passes, or stopped (when not nil) is closed because the server
+// exited.
+func WaitReady(ctx context.Context, url string, timeout time.Duration, stopped <-chan struct{}) error {
 	deadline := time.Now().Add(timeout)
 	last := fmt.Errorf("not ready after %s", timeout)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-stopped:
-			return fmt.Errorf("the server stopped: %v", err)
+		case <-stopped:
+			return fmt.Errorf("the server stopped before it was ready")
 		default:
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

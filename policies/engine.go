@@ -102,7 +102,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 			memo = map[any]any{}
 		}
 		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
-		for _, f := range e.runRule(rule, in) {
+		for _, f := range e.runRule(rule, in, false) {
 			if f.Action != Mutate {
 				continue
 			}
@@ -162,7 +162,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 		}
 		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
 		var before map[string]bool
-		for _, f := range e.runRule(rule, in) {
+		for _, f := range e.runRule(rule, in, rule.Action == Deny) {
 			if f.Action != Deny && f.Action != Warn {
 				continue
 			}
@@ -221,14 +221,20 @@ func (e *Engine) decodeOld(req Request) (client.Object, error) {
 }
 
 // runRule calls a rule, stamps its ID on the findings and turns a panic
-// into a warning finding, so one broken rule never takes the webhook down.
-func (e *Engine) runRule(rule Rule, in *Input) (out []Finding) {
+// into a finding: a deny when failClosed (a deny rule on the validating
+// side, which must not let an object through because it crashed), a warning
+// otherwise, so one broken rule never takes the webhook down.
+func (e *Engine) runRule(rule Rule, in *Input, failClosed bool) (out []Finding) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = []Finding{{
-				Rule: rule.ID, Action: Warn,
-				Message: fmt.Sprintf("internal error: the rule failed and was skipped: %v", r),
-			}}
+			f := Finding{Rule: rule.ID, Action: Warn,
+				Message: fmt.Sprintf("internal error: the rule failed and was skipped: %v", r)}
+			if failClosed {
+				f.Action = Deny
+				f.Message = fmt.Sprintf("internal error: the rule failed (%v) and could not judge the object, so it is refused; "+
+					"report this, and set the rule to warn in the settings to admit such objects meanwhile", r)
+			}
+			out = []Finding{f}
 			if e.OnPanic != nil {
 				e.OnPanic(rule.ID, r, debug.Stack())
 			}
@@ -243,7 +249,7 @@ func (e *Engine) runRule(rule Rule, in *Input) (out []Finding) {
 
 func (e *Engine) denialsOf(rule Rule, in *Input) map[string]bool {
 	out := map[string]bool{}
-	for _, f := range e.runRule(rule, in) {
+	for _, f := range e.runRule(rule, in, false) {
 		if f.Action == Deny {
 			out[f.Field+"\x00"+f.Message] = true
 		}

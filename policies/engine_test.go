@@ -48,6 +48,13 @@ func testRegistry(t *testing.T) *policies.Registry {
 				}
 				return nil
 			})},
+		policies.Rule{ID: "panics-deny", Kinds: kinds, Action: policies.Deny, Summary: "s",
+			Check: func(in *policies.Input) []policies.Finding {
+				if in.Object.GetLabels()["panic"] == "deny" {
+					panic("boom")
+				}
+				return nil
+			}},
 		policies.Rule{ID: "panics", Kinds: kinds, Action: policies.Warn, Summary: "s",
 			Check: func(in *policies.Input) []policies.Finding {
 				if in.Object.GetLabels()["panic"] == "yes" {
@@ -197,6 +204,41 @@ func TestPanickingRuleBecomesAWarning(t *testing.T) {
 	if len(res.Findings) != 1 || res.Findings[0].Rule != "panics" || res.Findings[0].Action != policies.Warn ||
 		!strings.Contains(res.Findings[0].Message, "internal error") {
 		t.Fatalf("findings = %+v", res.Findings)
+	}
+}
+
+func TestPanickingDenyRuleFailsClosed(t *testing.T) {
+	e := policies.NewEngine(testRegistry(t))
+	var told []string
+	e.OnPanic = func(rule string, _ any, stack []byte) {
+		if len(stack) == 0 {
+			t.Error("no stack")
+		}
+		told = append(told, rule)
+	}
+	obj := soJSON(t, "metadata: {name: s, namespace: ns1, labels: {panic: deny}, annotations: {a: '1'}}\nspec: {scaleTargetRef: {name: d}, triggers: []}\n")
+	res, err := e.Validate(req(obj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Denied() || len(res.Findings) != 1 || res.Findings[0].Rule != "panics-deny" ||
+		!strings.Contains(res.Findings[0].Message, "could not judge the object, so it is refused") {
+		t.Fatalf("a deny rule that crashes must refuse, got %+v", res.Findings)
+	}
+	if len(told) != 1 || told[0] != "panics-deny" {
+		t.Errorf("OnPanic told %v", told)
+	}
+	// An administrator can downgrade it while it is fixed.
+	r := req(obj)
+	r.Settings = policies.DefaultSettings()
+	r.Settings.Rules = map[string]policies.RuleOverride{"panics-deny": {Action: policies.WarnOnly}}
+	if res, _ := e.Validate(r); res.Denied() {
+		t.Fatalf("set to warn, it must not deny: %+v", res.Findings)
+	}
+	// The mutating side never fails closed.
+	mut, err := e.Mutate(req(obj))
+	if err != nil || mut.Denied() {
+		t.Fatalf("mutate: %v %+v", err, mut.Findings)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -148,7 +149,8 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}
 	engine := policies.NewEngine(reg)
 	engine.OnPanic = func(rule string, r any, stack []byte) {
-		log.Error(fmt.Errorf("%v", r), "rule panicked; it was skipped for this object", "rule", rule, "stack", string(stack))
+		webhooks.RulePanicsTotal.WithLabelValues(rule).Inc()
+		log.Error(fmt.Errorf("%v", r), "rule panicked on an object", "rule", rule, "stack", string(stack))
 	}
 	webhooks.Register(mgr.GetWebhookServer(), webhooks.Deps{
 		Engine:   engine,
@@ -156,6 +158,14 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Settings: webhooks.StaticSettings{S: settings},
 		Log:      log.WithName("webhook"),
 	})
+
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
+	if err := mgr.Add(&kindsWatcher{discovery: disc, missing: view.Missing(), every: 30 * time.Second, log: log.WithName("kinds")}); err != nil {
+		return nil, err
+	}
 
 	if o.PauseKeeper {
 		if err := setupKeeper(mgr, view, settings, log); err != nil {

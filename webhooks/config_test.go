@@ -2,19 +2,32 @@ package webhooks_test
 
 import (
 	"os"
-	"sort"
 	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaleguard/scaleguard/webhooks"
 )
 
-// TestShippedConfigurationMatchesTheDispatchTable reads config/webhook as
-// shipped and checks it against the endpoints the server registers.
-func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
+// hook is what the two configuration kinds share.
+type hook struct {
+	name, path   string
+	failure      *admissionregistrationv1.FailurePolicyType
+	sideEffects  *admissionregistrationv1.SideEffectClass
+	versions     []string
+	timeout      *int32
+	matchPolicy  *admissionregistrationv1.MatchPolicyType
+	nsSelector   *metav1.LabelSelector
+	objSelector  *metav1.LabelSelector
+	rules        []admissionregistrationv1.RuleWithOperations
+	reinvocation *admissionregistrationv1.ReinvocationPolicyType
+}
+
+func shipped(t *testing.T) (mut, val []hook) {
+	t.Helper()
 	raw, err := os.ReadFile("../config/webhook/manifests.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -23,60 +36,102 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 	if len(docs) != 2 {
 		t.Fatalf("want a mutating and a validating configuration, got %d documents", len(docs))
 	}
-	var mut admissionregistrationv1.MutatingWebhookConfiguration
-	var val admissionregistrationv1.ValidatingWebhookConfiguration
-	if err := yaml.UnmarshalStrict([]byte(docs[0]), &mut); err != nil {
+	var m admissionregistrationv1.MutatingWebhookConfiguration
+	var v admissionregistrationv1.ValidatingWebhookConfiguration
+	if err := yaml.UnmarshalStrict([]byte(docs[0]), &m); err != nil {
 		t.Fatal(err)
 	}
-	if err := yaml.UnmarshalStrict([]byte(docs[1]), &val); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(docs[1]), &v); err != nil {
 		t.Fatal(err)
 	}
+	path := func(cc admissionregistrationv1.WebhookClientConfig) string {
+		if cc.Service == nil || cc.Service.Path == nil || cc.URL != nil {
+			t.Fatalf("client config must name the scaleguard Service and a path: %+v", cc)
+		}
+		if cc.Service.Name != "scaleguard-webhook" || cc.Service.Namespace != "scaleguard-system" {
+			t.Errorf("client config names Service %s/%s", cc.Service.Namespace, cc.Service.Name)
+		}
+		return *cc.Service.Path
+	}
+	for _, w := range m.Webhooks {
+		mut = append(mut, hook{w.Name, path(w.ClientConfig), w.FailurePolicy, w.SideEffects, w.AdmissionReviewVersions, w.TimeoutSeconds,
+			w.MatchPolicy, w.NamespaceSelector, w.ObjectSelector, w.Rules, w.ReinvocationPolicy})
+	}
+	for _, w := range v.Webhooks {
+		val = append(val, hook{w.Name, path(w.ClientConfig), w.FailurePolicy, w.SideEffects, w.AdmissionReviewVersions, w.TimeoutSeconds,
+			w.MatchPolicy, w.NamespaceSelector, w.ObjectSelector, w.Rules, nil})
+	}
+	return mut, val
+}
 
+// TestShippedConfigurationMatchesTheDispatchTable reads config/webhook as
+// shipped and checks every webhook's contract and its route against the
+// endpoints the server registers.
+func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
+	mut, val := shipped(t)
 	got := map[string]string{}
-	check := func(phase, name, path string, fail *admissionregistrationv1.FailurePolicyType, se *admissionregistrationv1.SideEffectClass,
-		versions []string, timeout *int32, sel *admissionregistrationv1.WebhookClientConfig, ns []string, rules []admissionregistrationv1.RuleWithOperations, wantFail admissionregistrationv1.FailurePolicyType) {
-		if fail == nil || *fail != wantFail {
-			t.Errorf("%s: failurePolicy %v, want %s", name, fail, wantFail)
+	check := func(phase string, h hook, wantFail admissionregistrationv1.FailurePolicyType) {
+		if h.failure == nil || *h.failure != wantFail {
+			t.Errorf("%s: failurePolicy %v, want %s", h.name, h.failure, wantFail)
 		}
-		if se == nil || *se != admissionregistrationv1.SideEffectClassNone {
-			t.Errorf("%s: sideEffects must be None", name)
+		if h.sideEffects == nil || *h.sideEffects != admissionregistrationv1.SideEffectClassNone {
+			t.Errorf("%s: sideEffects must be None (server-side dry runs get the same verdict)", h.name)
 		}
-		if len(versions) != 1 || versions[0] != "v1" {
-			t.Errorf("%s: admissionReviewVersions %v", name, versions)
+		if len(h.versions) != 1 || h.versions[0] != "v1" {
+			t.Errorf("%s: admissionReviewVersions %v", h.name, h.versions)
 		}
-		if timeout == nil || *timeout > 10 {
-			t.Errorf("%s: timeoutSeconds %v, want a short one", name, timeout)
+		if h.timeout == nil || *h.timeout < 1 || *h.timeout > 5 {
+			t.Errorf("%s: timeoutSeconds %v, want 5 at most", h.name, h.timeout)
 		}
-		sort.Strings(ns)
-		if strings.Join(ns, ",") != "kube-system,scaleguard-system" {
-			t.Errorf("%s: namespaceSelector excludes %v", name, ns)
+		if h.matchPolicy == nil || *h.matchPolicy != admissionregistrationv1.Equivalent {
+			t.Errorf("%s: matchPolicy %v, want Equivalent (autoscaling/v1 HPAs are judged as v2)", h.name, h.matchPolicy)
 		}
-		if len(rules) != 1 {
-			t.Fatalf("%s: %d rules", name, len(rules))
+		if h.objSelector != nil {
+			t.Errorf("%s: an objectSelector would let labelled objects skip the guard", h.name)
 		}
-		r := rules[0]
-		ops := []string{}
+		sel := h.nsSelector
+		if sel == nil || len(sel.MatchLabels) != 0 || len(sel.MatchExpressions) != 1 {
+			t.Fatalf("%s: namespaceSelector %+v, want one expression", h.name, sel)
+		}
+		e := sel.MatchExpressions[0]
+		if e.Key != "kubernetes.io/metadata.name" || e.Operator != metav1.LabelSelectorOpNotIn ||
+			strings.Join(e.Values, ",") != "scaleguard-system,kube-system" {
+			t.Errorf("%s: namespaceSelector %+v, want kubernetes.io/metadata.name NotIn [scaleguard-system kube-system]", h.name, e)
+		}
+		if len(h.rules) != 1 {
+			t.Fatalf("%s: %d rules", h.name, len(h.rules))
+		}
+		r := h.rules[0]
+		var ops []string
 		for _, o := range r.Operations {
 			ops = append(ops, string(o))
 		}
 		if strings.Join(ops, ",") != "CREATE,UPDATE" {
-			t.Errorf("%s: operations %v (DELETE and CONNECT are not judged)", name, ops)
+			t.Errorf("%s: operations %v (DELETE and CONNECT are not judged)", h.name, ops)
 		}
-		for _, res := range r.Resources {
-			if strings.Contains(res, "/") {
-				t.Errorf("%s: resource %q includes a subresource", name, res)
-			}
+		if len(r.APIGroups) != 1 || len(r.APIVersions) != 1 || len(r.Resources) != 1 {
+			t.Fatalf("%s: rule %+v must name one group, version and resource", h.name, r)
+		}
+		if strings.Contains(r.Resources[0], "/") || r.Resources[0] == "*" {
+			t.Errorf("%s: resource %q is not a plain resource (subresources are not judged)", h.name, r.Resources[0])
+		}
+		if r.Scope == nil || *r.Scope != admissionregistrationv1.NamespacedScope {
+			t.Errorf("%s: scope %v", h.name, r.Scope)
 		}
 		key := phase + " " + r.APIGroups[0] + "/" + r.APIVersions[0] + "/" + r.Resources[0]
-		got[key] = path
+		if _, dup := got[key]; dup {
+			t.Errorf("%s: %s configured twice", h.name, key)
+		}
+		got[key] = h.path
 	}
-	for _, w := range mut.Webhooks {
-		check("mutate", w.Name, *w.ClientConfig.Service.Path, w.FailurePolicy, w.SideEffects, w.AdmissionReviewVersions, w.TimeoutSeconds,
-			&w.ClientConfig, w.NamespaceSelector.MatchExpressions[0].Values, w.Rules, admissionregistrationv1.Ignore)
+	for _, h := range mut {
+		check("mutate", h, admissionregistrationv1.Ignore)
+		if h.reinvocation == nil || *h.reinvocation != admissionregistrationv1.IfNeededReinvocationPolicy {
+			t.Errorf("%s: reinvocationPolicy %v, want IfNeeded (another webhook may change the object after ours)", h.name, h.reinvocation)
+		}
 	}
-	for _, w := range val.Webhooks {
-		check("validate", w.Name, *w.ClientConfig.Service.Path, w.FailurePolicy, w.SideEffects, w.AdmissionReviewVersions, w.TimeoutSeconds,
-			&w.ClientConfig, w.NamespaceSelector.MatchExpressions[0].Values, w.Rules, admissionregistrationv1.Fail)
+	for _, h := range val {
+		check("validate", h, admissionregistrationv1.Fail)
 	}
 
 	want := map[string]string{}

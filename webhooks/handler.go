@@ -67,7 +67,7 @@ type Handler struct {
 // NewHTTPHandler returns the HTTP handler of an endpoint.
 func NewHTTPHandler(e Endpoint, deps Deps) http.Handler {
 	if deps.SyncWait == 0 {
-		deps.SyncWait = 5 * time.Second
+		deps.SyncWait = 2 * time.Second
 	}
 	log := deps.Log.WithValues("webhook", e.Path)
 	deps.Log = log
@@ -96,13 +96,13 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		return admission.Allowed(fmt.Sprintf("%s is not judged", req.Operation))
 	}
 	if len(req.Object.Raw) == 0 {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("%s request for %s has no object", req.Operation, want.Kind))
+		return h.fail(http.StatusBadRequest, fmt.Errorf("%s request for %s has no object", req.Operation, want.Kind))
 	}
 	syncCtx, cancel := context.WithTimeout(ctx, h.SyncWait)
 	synced := h.View.WaitForSync(syncCtx)
 	cancel()
 	if !synced {
-		return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf("scaleguard is starting and its view of the cluster is not synced yet; retry"))
+		return h.fail(http.StatusServiceUnavailable, fmt.Errorf("scaleguard is starting and its view of the cluster is not synced yet; retry"))
 	}
 
 	preq := policies.Request{
@@ -121,7 +121,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if h.Endpoint.Phase == Mutating {
 		res, err := h.Engine.Mutate(preq)
 		if err != nil {
-			return admission.Errored(http.StatusBadRequest, err)
+			return h.fail(http.StatusBadRequest, err)
 		}
 		countFindings(want.Kind, res.Findings)
 		resp := admission.Allowed("")
@@ -168,6 +168,20 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		Result:   &status,
 		Warnings: warnings(warns),
 	}}
+}
+
+// fail answers a request that cannot be judged. The validating side fails
+// closed with the reason; the mutating side fails open with a warning, as
+// its failurePolicy: Ignore promises (an allowed: false from a mutating
+// webhook would refuse the object whatever the policy says), and leaves the
+// verdict to the validating side, which sees the final object.
+func (h *Handler) fail(code int32, err error) admission.Response {
+	if h.Endpoint.Phase == Mutating {
+		resp := admission.Allowed("")
+		resp.Warnings = []string{"[scaleguard] not mutated: " + err.Error()}
+		return resp
+	}
+	return admission.Errored(code, err)
 }
 
 // objectName is the name of a CREATE with generateName.

@@ -13,8 +13,15 @@ var FindingsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Findings scaleguard returned on admission, by rule, action (deny, warn, mutate) and kind.",
 }, []string{"rule", "action", "kind"})
 
+// RulePanicsTotal counts rules that crashed on an object (the object was
+// refused by a deny rule's crash on the validating side, warned otherwise).
+var RulePanicsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "scaleguard_rule_panics_total",
+	Help: "Rules that crashed while judging an object, by rule.",
+}, []string{"rule"})
+
 func init() {
-	metrics.Registry.MustRegister(FindingsTotal)
+	metrics.Registry.MustRegister(FindingsTotal, RulePanicsTotal)
 }
 
 func countFindings(kind string, findings []policies.Finding) {

@@ -80,9 +80,25 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Manager.Start(srvCtx) }()
-	if err := controlplane.WaitReady(srvCtx, "http://"+probe+"/readyz", 60*time.Second, done); err != nil {
+	// The manager runs until cancel; stopServer waits for it, once, and is
+	// deferred after the control plane's Stop so that it runs first.
+	var runErr error
+	finished := make(chan struct{})
+	go func() { runErr = srv.Manager.Start(srvCtx); close(finished) }()
+	stopServer := func() error {
+		cancel()
+		<-finished
+		return runErr
+	}
+	defer func() { _ = stopServer() }()
+	if err := controlplane.WaitReady(srvCtx, "http://"+probe+"/readyz", 60*time.Second, finished); err != nil {
+		select {
+		case <-finished:
+			if runErr != nil {
+				err = fmt.Errorf("%w: %v", err, runErr)
+			}
+		default:
+		}
 		return fmt.Errorf("scaleguard did not become ready: %w", err)
 	}
 	fmt.Fprintf(w, "scaleguard webhook serving on https://%s:%d (validating: fail closed, mutating: fail open)\n\n", wio.LocalServingHost, wio.LocalServingPort)
@@ -107,9 +123,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 		return fmt.Errorf("writing the kubeconfig: %w", err)
 	}
 	if exitAfterApply {
-		cancel()
-		<-done
-		return nil
+		return stopServer()
 	}
 	fmt.Fprintf(w, "\nthe control plane keeps running. kubeconfig: %s\n", kubeconfig)
 	if _, err := exec.LookPath("kubectl"); err == nil {
@@ -121,14 +135,12 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 	fmt.Fprintln(w, "press Ctrl-C to stop")
 	select {
 	case <-ctx.Done():
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("scaleguard stopped: %w", err)
+	case <-finished:
+		if runErr != nil {
+			return fmt.Errorf("scaleguard stopped: %w", runErr)
 		}
 	}
-	cancel()
-	<-done
-	return nil
+	return stopServer()
 }
 
 func printOutcomes(w io.Writer, outcomes []controlplane.Outcome) {

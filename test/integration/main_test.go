@@ -82,18 +82,19 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		return 1
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Manager.Start(ctx) }()
-	if err := controlplane.WaitReady(ctx, "http://"+probeAddr+"/readyz", 60*time.Second, done); err != nil {
+	var runErr error
+	finished := make(chan struct{})
+	go func() { runErr = srv.Manager.Start(ctx); close(finished) }()
+	if err := controlplane.WaitReady(ctx, "http://"+probeAddr+"/readyz", 60*time.Second, finished); err != nil {
 		fmt.Fprintln(os.Stderr, "server never became ready:", err)
 		return 1
 	}
 	code := m.Run()
 	cancel()
 	select {
-	case err := <-done:
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "server stopped with:", err)
+	case <-finished:
+		if runErr != nil {
+			fmt.Fprintln(os.Stderr, "server stopped with:", runErr)
 		}
 	case <-time.After(30 * time.Second):
 		fmt.Fprintln(os.Stderr, "server did not stop within 30s")
