@@ -12,13 +12,17 @@ type ConflictSettings struct {
 	// serving.kserve.io/deploymentMode annotation: the inferenceservice-config
 	// key deploy.defaultDeploymentMode. KServe ships Serverless (Knative);
 	// set Standard when your clusters default to raw Deployments. One of
-	// Standard, RawDeployment, Knative, Serverless, ModelMesh.
+	// Standard, RawDeployment, Knative, Serverless, ModelMesh. It is an
+	// assumption about the cluster: a conflict found in the mode it gives
+	// is a warning that names it, never a denial.
 	KServeDefaultDeploymentMode string `json:"kserveDefaultDeploymentMode"`
 	// GitOpsTrackingAnnotations mark a workload as managed by Argo CD
-	// (annotation tracking).
+	// (annotation tracking): firm evidence, only Argo CD writes them.
 	GitOpsTrackingAnnotations []string `json:"gitOpsTrackingAnnotations"`
-	// GitOpsTrackingLabels mark a workload as managed by Argo CD (label
-	// tracking; Argo CD's application.instanceLabelKey).
+	// GitOpsTrackingLabels hint that Argo CD manages a workload (label
+	// tracking; Argo CD's application.instanceLabelKey). Only a hint:
+	// app.kubernetes.io/instance is also the label Helm sets on every
+	// release, so warnings say the label suggests Argo CD tracking.
 	GitOpsTrackingLabels []string `json:"gitOpsTrackingLabels"`
 }
 

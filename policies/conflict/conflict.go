@@ -37,7 +37,9 @@ const updateNote = " (already so before this update; admitted so it can be fixed
 // class pointing at a scaled workload) stays a denial. The engine's own
 // grandfathering compares messages; this compares the two objects in
 // conflict, so an edit that changes how the conflict reads (hpa to keda,
-// say) is still recognised as the same conflict.
+// say) is still recognised as the same conflict. Only the stored object's
+// denials count: what it was merely warned about (a leftover nothing
+// fought, a conflict in an assumed mode) is no conflict it already had.
 func judge(in *policies.Input, find func(obj client.Object) []clash) []policies.Finding {
 	now := find(in.Object)
 	if len(now) == 0 {
@@ -47,7 +49,9 @@ func judge(in *policies.Input, find func(obj client.Object) []clash) []policies.
 	if in.Operation == policies.Update && in.OldObject != nil {
 		before = map[string]bool{}
 		for _, c := range find(in.OldObject) {
-			before[c.key()] = true
+			if c.finding.Action == policies.Deny {
+				before[c.key()] = true
+			}
 		}
 	}
 	out := make([]policies.Finding, 0, len(now))

@@ -9,4 +9,8 @@
 // object is admitted with a warning, so the object can be edited (and
 // fixed); an update that creates a conflict (a new target, a new autoscaler
 // class) is denied.
+//
+// A verdict that rests on an assumption is a warning that says so: KServe's
+// deployment mode taken from the settings because the InferenceService
+// states none, or Argo CD inferred from a tracking label alone.
 package conflict

@@ -21,15 +21,24 @@ var rolloutKind = schema.GroupKind{Group: argov1alpha1.GroupVersion.Group, Kind:
 
 const gitOpsFix = "drop spec.replicas from the manifest, or add an ignoreDifferences entry for /spec/replicas with the sync option RespectIgnoreDifferences=true"
 
+// helmToo is what a tracking label alone cannot rule out.
+const helmToo = "(Helm sets this label too, and helm upgrade keeps replicas its chart did not change)"
+
 func checkGitOps(in *policies.Input) []policies.Finding {
 	scaledBy := func(ref policies.WorkloadRef, apiVersion, what string, path *field.Path) []policies.Finding {
-		how, ok := resetBySync(in, ref)
+		tracking, applied, ok := resetBySync(in, ref)
 		if !ok {
 			return nil
 		}
+		w := workloadText(apiVersion, ref, defaultNS(in.Object.GetNamespace()))
+		if tracking.firm {
+			return []policies.Finding{policies.Warnf(path,
+				"%s is managed by Argo CD (%s) and %s: with self-heal on, every sync resets the replicas %s chose; %s",
+				w, tracking.by, applied, what, gitOpsFix)}
+		}
 		return []policies.Finding{policies.Warnf(path,
-			"%s %s: with self-heal on, every sync resets the replicas %s chose; %s",
-			workloadText(apiVersion, ref, defaultNS(in.Object.GetNamespace())), how, what, gitOpsFix)}
+			"%s: %s, and %s, every sync resets the replicas %s chose %s; %s",
+			w, applied, tracking.suggests(), what, helmToo, gitOpsFix)}
 	}
 	switch o := in.Object.(type) {
 	case *kedav1alpha1.ScaledObject:
@@ -99,25 +108,30 @@ func modelServingResetBySync(ms *kthenav1alpha1.ModelServing, in *policies.Input
 	if len(scalers) == 0 {
 		return nil
 	}
+	if tracking.firm {
+		return []policies.Finding{policies.Warnf(field.NewPath("spec", "replicas"),
+			"is set by the applied manifest of this ModelServing (%s), which Argo CD manages (%s), and %s scales it: with self-heal on, every sync resets the replicas the autoscaler chose; %s",
+			applied, tracking.by, strings.Join(scalers, " and "), gitOpsFix)}
+	}
 	return []policies.Finding{policies.Warnf(field.NewPath("spec", "replicas"),
-		"is set by the applied manifest of this ModelServing (%s), which Argo CD manages (%s), and %s scales it: with self-heal on, every sync resets the replicas the autoscaler chose; %s",
-		applied, tracking, strings.Join(scalers, " and "), gitOpsFix)}
+		"is set by the applied manifest of this ModelServing (%s), and %s scales it; %s, every sync resets the replicas the autoscaler chose %s; %s",
+		applied, strings.Join(scalers, " and "), tracking.suggests(), helmToo, gitOpsFix)}
 }
 
 // resetBySync says why a GitOps sync would reset a workload's replicas, if
-// it would: the workload is tracked by Argo CD and its applied manifest
-// sets spec.replicas.
-func resetBySync(in *policies.Input, ref policies.WorkloadRef) (string, bool) {
+// it would: the workload is tracked by Argo CD, and how its applied
+// manifest sets spec.replicas.
+func resetBySync(in *policies.Input, ref policies.WorkloadRef) (tracking, string, bool) {
 	obj, ok := policies.LookupWorkload(in.View, ref)
 	if !ok && ref.GroupKind() == rolloutKind {
 		obj, ok = in.View.Rollout(ref.Namespace, ref.Name)
 	}
 	if !ok {
-		return "", false
+		return tracking{}, "", false
 	}
-	tracking, ok := argoTracking(obj, in.Settings)
+	t, ok := argoTracking(obj, in.Settings)
 	if !ok {
-		return "", false
+		return tracking{}, "", false
 	}
 	var set bool
 	switch w := obj.(type) {
@@ -132,25 +146,43 @@ func resetBySync(in *policies.Input, ref policies.WorkloadRef) (string, bool) {
 	}
 	applied, ok := appliedReplicas(obj, set)
 	if !ok {
-		return "", false
+		return tracking{}, "", false
 	}
-	return fmt.Sprintf("is managed by Argo CD (%s) and %s", tracking, applied), true
+	return t, applied, true
+}
+
+// tracking is what marks a workload as managed by Argo CD.
+type tracking struct {
+	// by names the annotation or label: "annotation argocd.argoproj.io/tracking-id".
+	by string
+	// firm: an annotation only Argo CD writes. A label is only a hint:
+	// app.kubernetes.io/instance, Argo CD's default tracking label, is also
+	// the label Helm charts set on every release.
+	firm bool
+	// label is the tracking label, when that is all there is.
+	label string
+}
+
+// suggests hedges a tracking label: "the label X suggests Argo CD label
+// tracking; if Argo CD manages it with self-heal".
+func (t tracking) suggests() string {
+	return fmt.Sprintf("the label %s suggests Argo CD label tracking; if Argo CD manages it with self-heal", t.label)
 }
 
 // argoTracking says which tracking annotation or label marks obj as
-// managed by Argo CD.
-func argoTracking(obj metav1.Object, s *policies.Settings) (string, bool) {
+// managed by Argo CD; an annotation wins over a label.
+func argoTracking(obj metav1.Object, s *policies.Settings) (tracking, bool) {
 	for _, a := range s.Conflicts.GitOpsTrackingAnnotations {
 		if obj.GetAnnotations()[a] != "" {
-			return "annotation " + a, true
+			return tracking{by: "annotation " + a, firm: true}, true
 		}
 	}
 	for _, l := range s.Conflicts.GitOpsTrackingLabels {
 		if obj.GetLabels()[l] != "" {
-			return "label " + l, true
+			return tracking{by: "label " + l, label: l}, true
 		}
 	}
-	return "", false
+	return tracking{}, false
 }
 
 // appliedReplicas says whether the manifest last applied to obj sets

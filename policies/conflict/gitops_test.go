@@ -31,20 +31,30 @@ const (
 )
 
 func TestConflictGitOpsReplicas(t *testing.T) {
-	const resets = "with self-heal on, every sync resets the replicas this ScaledObject chose; drop spec.replicas from the manifest, or add an ignoreDifferences entry for /spec/replicas with the sync option RespectIgnoreDifferences=true"
+	const (
+		resets    = "with self-heal on, every sync resets the replicas this ScaledObject chose; drop spec.replicas from the manifest, or add an ignoreDifferences entry for /spec/replicas with the sync option RespectIgnoreDifferences=true"
+		suggests  = "the label app.kubernetes.io/instance suggests Argo CD label tracking; if Argo CD manages it with self-heal, every sync resets the replicas this ScaledObject chose"
+		helmToo   = "(Helm sets this label too, and helm upgrade keeps replicas its chart did not change)"
+		gitOpsFix = "drop spec.replicas from the manifest, or add an ignoreDifferences entry for /spec/replicas with the sync option RespectIgnoreDifferences=true"
+	)
 	so := scaledObject("llm", `{name: llm}`)
 	cases := map[string]struct {
 		docs string
 		want []want
 	}{
-		"tracking label, the manifest sets replicas": {
+		"tracking label only, the manifest sets replicas: Argo CD is suggested, not asserted": {
 			docs: argoDeployment(instance, threeReplica) + so,
 			want: []want{policytest.Warn(conflict.GitOpsID, "spec.scaleTargetRef",
-				`the workload "llm" (apps/v1 Deployment) is managed by Argo CD (label app.kubernetes.io/instance) and its manifest sets spec.replicas`, resets)},
+				`the workload "llm" (apps/v1 Deployment): its manifest sets spec.replicas, and `+suggests, helmToo, gitOpsFix)},
 		},
 		"tracking annotation": {
 			docs: argoDeployment(tracked, threeReplica) + so,
-			want: []want{policytest.Warn(conflict.GitOpsID, "spec.scaleTargetRef", "(annotation argocd.argoproj.io/tracking-id)")},
+			want: []want{policytest.Warn(conflict.GitOpsID, "spec.scaleTargetRef",
+				`the workload "llm" (apps/v1 Deployment) is managed by Argo CD (annotation argocd.argoproj.io/tracking-id) and its manifest sets spec.replicas`, resets)},
+		},
+		"tracking annotation and label: the annotation is firm": {
+			docs: argoDeployment(`annotations: {argocd.argoproj.io/tracking-id: "serving:apps/Deployment:serving/llm"}, labels: {app.kubernetes.io/instance: llm}`, threeReplica) + so,
+			want: []want{policytest.Warn(conflict.GitOpsID, "spec.scaleTargetRef", "is managed by Argo CD (annotation argocd.argoproj.io/tracking-id)", resets)},
 		},
 		"the manifest leaves replicas to the autoscaler": {
 			docs: argoDeployment(instance, "") + so,
@@ -80,7 +90,7 @@ spec:
 ---
 ` + scaledObject("llm", `{apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: llm}`),
 			want: []want{policytest.Warn(conflict.GitOpsID, "spec.scaleTargetRef",
-				`the workload "llm" (argoproj.io/v1alpha1 Rollout) is managed by Argo CD (label app.kubernetes.io/instance) and its manifest sets spec.replicas`)},
+				`the workload "llm" (argoproj.io/v1alpha1 Rollout): its manifest sets spec.replicas, and `+suggests)},
 		},
 		"an HPA on it": {
 			docs: argoDeployment(instance, threeReplica) + hpa("llm", `{apiVersion: apps/v1, kind: Deployment, name: llm}`),
@@ -92,7 +102,13 @@ spec:
 		"a ModelServing scaled by a ScaledObject": {
 			docs: scaledObject("llm", msRef) + modelServing("serving", "llm", instance),
 			want: []want{policytest.Warn(conflict.GitOpsID, "spec.replicas",
-				`is set by the applied manifest of this ModelServing (its manifest sets spec.replicas), which Argo CD manages (label app.kubernetes.io/instance), and ScaledObject "llm" scales it`)},
+				`is set by the applied manifest of this ModelServing (its manifest sets spec.replicas), and ScaledObject "llm" scales it; the label app.kubernetes.io/instance suggests Argo CD label tracking; if Argo CD manages it with self-heal, every sync resets the replicas the autoscaler chose`,
+				helmToo, gitOpsFix)},
+		},
+		"a ModelServing with the tracking annotation": {
+			docs: scaledObject("llm", msRef) + modelServing("serving", "llm", tracked),
+			want: []want{policytest.Warn(conflict.GitOpsID, "spec.replicas",
+				`is set by the applied manifest of this ModelServing (its manifest sets spec.replicas), which Argo CD manages (annotation argocd.argoproj.io/tracking-id), and ScaledObject "llm" scales it: with self-heal on, every sync resets the replicas the autoscaler chose`)},
 		},
 		"a ModelServing scaled by a policy in another namespace": {
 			docs: policy("kthena-system", "llm", homogeneous(`{kind: ModelServing, namespace: serving, name: llm}`)) + modelServing("serving", "llm", instance),
@@ -107,7 +123,8 @@ spec:
 		"a homogeneous policy on a tracked ModelServing": {
 			docs: modelServing("serving", "llm", instance) + policy("serving", "llm", homogeneous(`{kind: ModelServing, name: llm}`)),
 			want: []want{policytest.Warn(conflict.GitOpsID, "spec.homogeneousTarget.target.targetRef",
-				`the workload "llm" (workload.serving.volcano.sh/v1alpha1 ModelServing) is managed by Argo CD`, "the replicas Kthena's autoscaler chose")},
+				`the workload "llm" (workload.serving.volcano.sh/v1alpha1 ModelServing): its manifest sets spec.replicas, and the label app.kubernetes.io/instance suggests Argo CD label tracking`,
+				"the replicas Kthena's autoscaler chose")},
 		},
 		"a disaggregated policy on a tracked ModelServing": {
 			docs: modelServing("serving", "llm", instance) + policy("serving", "llm", disaggregated(`{kind: ModelServing, name: llm}`)),

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/apis"
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -47,15 +48,26 @@ func hpasScalingTargetOf(so *kedav1alpha1.ScaledObject, in *policies.Input) []cl
 			// names that one), or one KEDA is replacing after a rename.
 			continue
 		}
-		if _, ok := kserveHPAOwner(hpa, in.View); ok {
-			// KServe's HPA: conflict-kserve judges it from its InferenceService.
+		w := workloadText(apiVersion, target, ns)
+		c := clash{other: otherKey("HorizontalPodAutoscaler", hpa.Namespace, hpa.Name), topic: target.Key()}
+		if isvc, ok := kserveHPAOwner(hpa, in.View); ok {
+			class, _ := autoscalerClassOf(isvc)
+			if !deploymentModeOf(isvc, in.Settings).assumed || (class != "hpa" && class != "keda") {
+				// conflict-kserve judges it with its InferenceService; or
+				// KServe deletes it (class external or none).
+				continue
+			}
+			// The InferenceService states no mode, so conflict-kserve only
+			// warns; but KServe's HPA is there, a conflict in any mode.
+			c.finding = policies.Denyf(field.NewPath("spec", "scaleTargetRef"),
+				"%s is already scaled by HorizontalPodAutoscaler %q, which InferenceService %q generates; two autoscalers overwrite each other's spec.replicas and the workload flaps: set serving.kserve.io/autoscalerClass: external on InferenceService %q (KServe then deletes that HPA) so this ScaledObject alone scales it",
+				w, hpa.Name, isvc.Name, isvc.Name)
+			out = append(out, c)
 			continue
 		}
 		if transfer && named == hpa.Name {
 			continue // KEDA takes this HPA over.
 		}
-		w := workloadText(apiVersion, target, ns)
-		c := clash{other: otherKey("HorizontalPodAutoscaler", hpa.Namespace, hpa.Name), topic: target.Key()}
 		if transfer {
 			is := "empty"
 			if named != "" {
@@ -163,13 +175,10 @@ func isKEDAGroup(apiVersion string) bool {
 
 // kserveHPAOwner returns the InferenceService that generated an HPA, when
 // the view has it.
-func kserveHPAOwner(hpa *autoscalingv2.HorizontalPodAutoscaler, view policies.ClusterView) (string, bool) {
+func kserveHPAOwner(hpa *autoscalingv2.HorizontalPodAutoscaler, view policies.ClusterView) (*kservev1beta1.InferenceService, bool) {
 	name, ok := controllerOf(hpa, apis.InferenceService.Group, apis.InferenceService.Kind)
 	if !ok {
-		return "", false
+		return nil, false
 	}
-	if _, ok := view.InferenceService(defaultNS(hpa.Namespace), name); !ok {
-		return "", false
-	}
-	return name, true
+	return view.InferenceService(defaultNS(hpa.Namespace), name)
 }

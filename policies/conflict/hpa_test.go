@@ -104,6 +104,19 @@ spec:
 				ownedBy("serving.kserve.io/v1beta1", "InferenceService", "qwen", true)) +
 				scaledObject("qwen", `{name: qwen-predictor}`),
 		},
+		"KServe's HPA of an InferenceService that states no mode: the HPA shows raw mode": {
+			docs: isvc(``) + hpa("qwen-predictor", `{apiVersion: apps/v1, kind: Deployment, name: qwen-predictor}`,
+				ownedBy("serving.kserve.io/v1beta1", "InferenceService", "qwen", true)) +
+				scaledObject("qwen", `{name: qwen-predictor}`),
+			want: []want{policytest.Deny(conflict.HPAID, "spec.scaleTargetRef",
+				`the workload "qwen-predictor" (apps/v1 Deployment) is already scaled by HorizontalPodAutoscaler "qwen-predictor", which InferenceService "qwen" generates`,
+				`set serving.kserve.io/autoscalerClass: external on InferenceService "qwen" (KServe then deletes that HPA) so this ScaledObject alone scales it`)},
+		},
+		"KServe's HPA of an InferenceService that states no mode, class external: KServe deletes it": {
+			docs: isvc(`serving.kserve.io/autoscalerClass: external`) + hpa("qwen-predictor", `{apiVersion: apps/v1, kind: Deployment, name: qwen-predictor}`,
+				ownedBy("serving.kserve.io/v1beta1", "InferenceService", "qwen", true)) +
+				scaledObject("qwen", `{name: qwen-predictor}`),
+		},
 		"an HPA whose InferenceService is gone is an HPA like any other": {
 			docs: hpa("qwen-predictor", `{apiVersion: apps/v1, kind: Deployment, name: qwen-predictor}`,
 				ownedBy("serving.kserve.io/v1beta1", "InferenceService", "qwen", true)) +

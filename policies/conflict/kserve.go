@@ -2,8 +2,6 @@ package conflict
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -20,7 +18,7 @@ func checkKServe(in *policies.Input) []policies.Finding {
 		case *kedav1alpha1.ScaledObject:
 			return inferenceServicesScalingTargetOf(o, in)
 		case *kservev1beta1.InferenceService:
-			return scaledObjectsOnComponentsOf(o, in)
+			return append(scaledObjectsOnComponentsOf(o, in), leftoversOf(o, in)...)
 		}
 		return nil
 	})
@@ -33,9 +31,11 @@ func inferenceServicesScalingTargetOf(so *kedav1alpha1.ScaledObject, in *policie
 	if !ok || target.GroupKind() != policies.DeploymentKind {
 		return nil
 	}
+	path := field.NewPath("spec", "scaleTargetRef")
+	w := workloadText(orDefault(so.Spec.ScaleTargetRef.APIVersion, policies.KEDADefaultAPIVersion), target, target.Namespace)
 	var out []clash
 	for _, isvc := range in.View.InferenceServices(target.Namespace) {
-		if owner, ok := controllerOf(so, apis.InferenceService.Group, apis.InferenceService.Kind); ok && owner == isvc.Name {
+		if generatedBy(so, isvc) {
 			continue // KServe's own ScaledObject.
 		}
 		s, active := kserveScalerOf(isvc, in.Settings)
@@ -46,14 +46,17 @@ func inferenceServicesScalingTargetOf(so *kedav1alpha1.ScaledObject, in *policie
 		if !ok {
 			continue
 		}
-		out = append(out, clash{
-			other: otherKey("InferenceService", isvc.Namespace, isvc.Name),
-			topic: target.Key(),
-			finding: policies.Denyf(field.NewPath("spec", "scaleTargetRef"),
-				"%s is %s of InferenceService %q, which KServe already scales with %s; two autoscalers overwrite each other's spec.replicas and the workload flaps: %s so this ScaledObject alone scales it",
-				workloadText(orDefault(so.Spec.ScaleTargetRef.APIVersion, policies.KEDADefaultAPIVersion), target, target.Namespace),
-				comp.what(), isvc.Name, s.how(comp.deployment), s.fix(isvc.Name)),
-		})
+		c := clash{other: otherKey("InferenceService", isvc.Namespace, isvc.Name), topic: target.Key()}
+		if s.mode.assumed {
+			c.finding = s.finding(path,
+				"%s is %s of InferenceService %q %s; then %s, and two autoscalers overwrite each other's spec.replicas; %s; if the assumption holds, %s",
+				w, comp.what(), isvc.Name, s.assumption(), s.alsoScales(comp), notDenied(isvc.Name), s.fix(isvc.Name, comp))
+		} else {
+			c.finding = s.finding(path,
+				"%s is %s of InferenceService %q, %s; two autoscalers overwrite each other's spec.replicas and the workload flaps: %s",
+				w, comp.what(), isvc.Name, s.alreadyScales(comp), s.fix(isvc.Name, comp))
+		}
+		out = append(out, c)
 	}
 	return out
 }
@@ -68,19 +71,17 @@ func scaledObjectsOnComponentsOf(isvc *kservev1beta1.InferenceService, in *polic
 	}
 	ns := defaultNS(isvc.Namespace)
 	var candidates []*kedav1alpha1.ScaledObject
-	if s.mode == modeKnative {
+	if s.mode.name == modeKnative {
 		candidates = in.View.ScaledObjects(ns) // revision Deployments carry a generated suffix.
 	} else {
 		for _, c := range componentsOf(isvc) {
-			candidates = append(candidates, in.View.ScaledObjectsFor(policies.WorkloadRef{
-				Group: policies.DeploymentKind.Group, Kind: policies.DeploymentKind.Kind, Namespace: ns, Name: c.deployment,
-			})...)
+			candidates = append(candidates, in.View.ScaledObjectsFor(deploymentRef(ns, c.deployment))...)
 		}
 	}
 	var out []clash
 	for _, so := range candidates {
-		if owner, ok := controllerOf(so, apis.InferenceService.Group, apis.InferenceService.Kind); ok && owner == isvc.Name {
-			continue
+		if generatedBy(so, isvc) {
+			continue // KServe's own, or left behind: see leftoversOf.
 		}
 		target, ok := policies.KEDATarget(so)
 		if !ok || target.GroupKind() != policies.DeploymentKind {
@@ -90,174 +91,39 @@ func scaledObjectsOnComponentsOf(isvc *kservev1beta1.InferenceService, in *polic
 		if !ok {
 			continue
 		}
-		out = append(out, clash{
-			other: otherKey("ScaledObject", so.Namespace, so.Name),
-			topic: target.Key(),
-			finding: policies.Denyf(s.field,
-				"KServe would scale %s, %s, with %s, but ScaledObject %q already scales it; two autoscalers overwrite each other's spec.replicas and the workload flaps: %s so the ScaledObject alone scales it, or delete the ScaledObject first",
-				comp.role(), workloadText("apps/v1", target, ns), s.how(comp.deployment), so.Name, s.fixHere()),
-		})
+		w := workloadText("apps/v1", target, ns)
+		var scales string
+		if s.mode.name == modeKnative {
+			scales = fmt.Sprintf("Knative's autoscaler scales the revisions of its %s %q, among them %s", comp.kind, comp.deployment, w)
+			if !s.mode.assumed {
+				scales = "in Knative mode (" + s.mode.why + "), " + scales
+			}
+		} else {
+			scales = s.rawScales(comp, w, true)
+		}
+		c := clash{other: otherKey("ScaledObject", so.Namespace, so.Name), topic: target.Key()}
+		if s.mode.assumed {
+			c.finding = s.finding(s.field(),
+				"%s, %s, but ScaledObject %q already scales it; two autoscalers overwrite each other's spec.replicas; %s; if the assumption holds, %s",
+				s.assumption(), scales, so.Name, notDenied(isvc.Name), s.fixHere(comp))
+		} else {
+			c.finding = s.finding(s.field(),
+				"%s, but ScaledObject %q already scales it; two autoscalers overwrite each other's spec.replicas and the workload flaps: %s",
+				scales, so.Name, s.fixHere(comp))
+		}
+		out = append(out, c)
 	}
 	return out
 }
 
-// Deployment modes, normalised.
-const (
-	modeStandard  = "Standard"
-	modeKnative   = "Knative"
-	modeModelMesh = "ModelMesh"
-)
-
-// kserveScaler is the autoscaler KServe runs for an InferenceService.
-type kserveScaler struct {
-	mode  string
-	class string // hpa, keda or none in Standard mode; "" in Knative mode
-	// why says what decided it, for messages.
-	why   string
-	field *field.Path
+// generatedBy reports whether obj is one KServe generated for isvc: its
+// controller owner reference names the InferenceService.
+func generatedBy(obj client.Object, isvc *kservev1beta1.InferenceService) bool {
+	owner, ok := controllerOf(obj, apis.InferenceService.Group, apis.InferenceService.Kind)
+	return ok && owner == isvc.Name
 }
 
-// kserveScalerOf returns the autoscaler KServe runs for an InferenceService's
-// components; false when it runs none (class external, ModelMesh, or a class
-// KServe rejects). The mode comes from status.deploymentMode, then the
-// annotation, then the cluster default in the settings, as KServe resolves
-// it; the legacy RawDeployment and Serverless mean Standard and Knative.
-func kserveScalerOf(isvc *kservev1beta1.InferenceService, settings *policies.Settings) (kserveScaler, bool) {
-	annotations := isvc.GetAnnotations()
-	mode, why := normaliseMode(isvc.Status.DeploymentMode), "status.deploymentMode: "+isvc.Status.DeploymentMode
-	if mode == "" {
-		raw := annotations[kservev1beta1.DeploymentModeAnnotation]
-		mode, why = normaliseMode(raw), kservev1beta1.DeploymentModeAnnotation+": "+raw
-	}
-	if mode == "" {
-		def := settings.Conflicts.KServeDefaultDeploymentMode
-		mode = normaliseMode(def)
-		why = fmt.Sprintf("no valid %s, so the cluster default %s", kservev1beta1.DeploymentModeAnnotation, def)
-	}
-	switch mode {
-	case modeKnative:
-		return kserveScaler{mode: mode, why: why,
-			field: field.NewPath("metadata", "annotations").Key(kservev1beta1.DeploymentModeAnnotation)}, true
-	case modeStandard:
-	default:
-		return kserveScaler{}, false
-	}
-	s := kserveScaler{mode: mode, field: field.NewPath("metadata", "annotations").Key(kservev1beta1.AutoscalerClassAnnotation)}
-	class, set := annotations[kservev1beta1.AutoscalerClassAnnotation]
-	switch {
-	case !set || class == "":
-		s.class, s.why = "hpa", kservev1beta1.AutoscalerClassAnnotation+" is absent, which means hpa"
-	case class == "hpa", class == "keda", class == "none":
-		s.class, s.why = class, kservev1beta1.AutoscalerClassAnnotation+": "+class
-	default:
-		// external, or a class KServe rejects: KServe runs no autoscaler.
-		return kserveScaler{}, false
-	}
-	return s, true
-}
-
-func normaliseMode(m string) string {
-	switch m {
-	case "Standard", "RawDeployment":
-		return modeStandard
-	case "Knative", "Serverless":
-		return modeKnative
-	case "ModelMesh":
-		return modeModelMesh
-	}
-	return ""
-}
-
-// how says how KServe scales a component Deployment.
-func (s kserveScaler) how(deployment string) string {
-	switch s.class {
-	case "hpa":
-		return fmt.Sprintf("its own HorizontalPodAutoscaler %q (%s)", deployment, s.why)
-	case "keda":
-		return fmt.Sprintf("its own ScaledObject %q (%s)", deployment, s.why)
-	case "none":
-		return fmt.Sprintf("spec.replicas pinned to minReplicas on every reconcile (%s)", s.why)
-	}
-	return fmt.Sprintf("Knative's autoscaler on every revision (Knative mode: %s)", s.why)
-}
-
-// fix says what to change on the InferenceService, named from elsewhere.
-func (s kserveScaler) fix(isvc string) string {
-	if s.mode == modeKnative {
-		return fmt.Sprintf("run InferenceService %q in raw mode with serving.kserve.io/deploymentMode: RawDeployment and serving.kserve.io/autoscalerClass: external (KServe does not change the mode of an existing InferenceService: recreate it)", isvc)
-	}
-	return fmt.Sprintf("set serving.kserve.io/autoscalerClass: external on InferenceService %q", isvc)
-}
-
-// fixHere says what to change on the InferenceService under judgement.
-func (s kserveScaler) fixHere() string {
-	if s.mode == modeKnative {
-		return "deploy it in raw mode with serving.kserve.io/deploymentMode: RawDeployment and serving.kserve.io/autoscalerClass: external (KServe does not change the mode of an existing InferenceService: recreate it)"
-	}
-	return "set serving.kserve.io/autoscalerClass: external"
-}
-
-// component is one Deployment-backed component of an InferenceService.
-type component struct {
-	kind       string // predictor, transformer or explainer
-	deployment string
-	revision   bool // a Knative revision Deployment of the component
-}
-
-func (c component) what() string {
-	if c.revision {
-		return fmt.Sprintf("a Knative revision of the %s %q", c.kind, c.deployment)
-	}
-	return "the " + c.kind
-}
-
-func (c component) role() string {
-	if c.revision {
-		return fmt.Sprintf("the revisions of its %s %q", c.kind, c.deployment)
-	}
-	return "its " + c.kind
-}
-
-// componentsOf lists an InferenceService's component Deployments as KServe
-// names them in raw mode: <isvc>-predictor (<isvc>-<name>-predictor when
-// the predictor is named; <isvc>-predictor-default before KServe 0.16),
-// <isvc>-transformer and <isvc>-explainer. The autoscaler class applies to
-// all of them.
-func componentsOf(isvc *kservev1beta1.InferenceService) []component {
-	var out []component
-	if n := isvc.Spec.Predictor.Name; n != "" {
-		out = append(out, component{kind: "predictor", deployment: isvc.Name + "-" + n + "-predictor"})
-	} else {
-		out = append(out,
-			component{kind: "predictor", deployment: isvc.Name + "-predictor"},
-			component{kind: "predictor", deployment: isvc.Name + "-predictor-default"})
-	}
-	if isvc.Spec.Transformer != nil {
-		out = append(out, component{kind: "transformer", deployment: isvc.Name + "-transformer"})
-	}
-	if isvc.Spec.Explainer != nil {
-		out = append(out, component{kind: "explainer", deployment: isvc.Name + "-explainer"})
-	}
-	return out
-}
-
-// revisionSuffix is what Knative appends to a component's name for the
-// Deployment of each revision: -00001-deployment, -00002-deployment, ...
-var revisionSuffix = regexp.MustCompile(`^-[0-9]{5}-deployment$`)
-
-// componentFor returns the component a Deployment belongs to. In Knative
-// mode a component's Deployments are its revisions'; the component's own
-// name is matched too (it names a Knative Service, but the intent is
-// plain).
-func componentFor(isvc *kservev1beta1.InferenceService, s kserveScaler, deployment string) (component, bool) {
-	for _, c := range componentsOf(isvc) {
-		if deployment == c.deployment {
-			return c, true
-		}
-		if s.mode == modeKnative && strings.HasPrefix(deployment, c.deployment) && revisionSuffix.MatchString(deployment[len(c.deployment):]) {
-			c.revision = true
-			return c, true
-		}
-	}
-	return component{}, false
+// deploymentRef is an apps/v1 Deployment of a namespace.
+func deploymentRef(ns, name string) policies.WorkloadRef {
+	return policies.WorkloadRef{Group: policies.DeploymentKind.Group, Kind: policies.DeploymentKind.Kind, Namespace: ns, Name: name}
 }

@@ -11,7 +11,7 @@ import (
 const (
 	onPredictor = `the workload "qwen-predictor" (apps/v1 Deployment) is the predictor of InferenceService "qwen", which KServe already scales with`
 	fixExternal = `set serving.kserve.io/autoscalerClass: external on InferenceService "qwen" so this ScaledObject alone scales it`
-	fixRawMode  = `run InferenceService "qwen" in raw mode with serving.kserve.io/deploymentMode: RawDeployment and serving.kserve.io/autoscalerClass: external`
+	fixRawMode  = `run InferenceService "qwen" in raw mode (serving.kserve.io/deploymentMode: RawDeployment with serving.kserve.io/autoscalerClass: external; KServe does not change the mode of an existing InferenceService, so recreate it)`
 )
 
 func TestConflictKServeFromTheScaledObject(t *testing.T) {
@@ -38,8 +38,8 @@ func TestConflictKServeFromTheScaledObject(t *testing.T) {
 		},
 		"raw mode, class none: KServe pins the replicas": {
 			docs: isvc(raw+`, serving.kserve.io/autoscalerClass: none`) + scaledObject("qwen", `{name: qwen-predictor}`),
-			want: []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef", onPredictor,
-				`spec.replicas pinned to minReplicas on every reconcile (serving.kserve.io/autoscalerClass: none)`, fixExternal)},
+			want: []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef",
+				`the workload "qwen-predictor" (apps/v1 Deployment) is the predictor of InferenceService "qwen", which KServe already holds at minReplicas, writing spec.replicas back on every reconcile (serving.kserve.io/autoscalerClass: none)`, fixExternal)},
 		},
 		"raw mode, class external": {
 			docs: isvc(raw+`, serving.kserve.io/autoscalerClass: external`) + scaledObject("qwen", `{name: qwen-predictor}`),
@@ -56,21 +56,22 @@ func TestConflictKServeFromTheScaledObject(t *testing.T) {
 				scaledObject("qwen", `{name: qwen-predictor-00003-deployment}`),
 			want: []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef",
 				`the workload "qwen-predictor-00003-deployment" (apps/v1 Deployment) is a Knative revision of the predictor "qwen-predictor" of InferenceService "qwen"`,
-				`Knative's autoscaler on every revision (Knative mode: serving.kserve.io/deploymentMode: Serverless)`, fixRawMode)},
+				`which Knative's autoscaler already scales (Knative mode: serving.kserve.io/deploymentMode: Serverless)`, fixRawMode,
+				`target its Deployment "qwen-predictor", which keeps its name across revisions`)},
 		},
-		"Knative mode, the predictor's own name": {
+		"Knative mode: the predictor's own name is a Knative Service, no Deployment": {
 			docs: isvc(`serving.kserve.io/deploymentMode: Knative`) + scaledObject("qwen", `{name: qwen-predictor}`),
-			want: []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef", onPredictor, "Knative's autoscaler", fixRawMode)},
 		},
-		"no deploymentMode: KServe's shipped default is Knative": {
-			docs: isvc(``) + scaledObject("qwen", `{name: qwen-predictor-00001-deployment}`),
-			want: []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef",
-				`no valid serving.kserve.io/deploymentMode, so the cluster default Knative`, fixRawMode)},
+		"Knative mode, a named predictor's revision": {
+			docs: isvc(`serving.kserve.io/deploymentMode: Knative`, "\n    name: main") + scaledObject("qwen", `{name: qwen-main-predictor-00002-deployment}`),
+			want: []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef", `is a Knative revision of the predictor "qwen-main-predictor"`)},
 		},
-		"no deploymentMode on a cluster that defaults to Standard": {
-			docs:     isvc(``) + scaledObject("qwen", `{name: qwen-predictor}`),
-			settings: standard,
-			want:     []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef", onPredictor, "HorizontalPodAutoscaler", fixExternal)},
+		"Knative mode, a revision under the name KServe used before 0.16": {
+			docs: isvc(`serving.kserve.io/deploymentMode: Knative`) + scaledObject("qwen", `{name: qwen-predictor-default-00001-deployment}`),
+			want: []want{policytest.Deny(conflict.KServeID, "spec.scaleTargetRef", `is a Knative revision of the predictor "qwen-predictor-default"`)},
+		},
+		"Knative mode, a Deployment that only looks like a revision": {
+			docs: isvc(`serving.kserve.io/deploymentMode: Knative`) + scaledObject("qwen", `{name: qwen-predictor-1-deployment}`),
 		},
 		"no deploymentMode on a Standard cluster, class external": {
 			docs:     isvc(`serving.kserve.io/autoscalerClass: external`) + scaledObject("qwen", `{name: qwen-predictor}`),
@@ -137,7 +138,8 @@ func TestConflictKServeFromTheInferenceService(t *testing.T) {
 		},
 		"class none": {
 			docs: scaledObject("qwen-queue", `{name: qwen-predictor}`) + isvc(raw+`, serving.kserve.io/autoscalerClass: none`),
-			want: []want{policytest.Deny(conflict.KServeID, classField, "pinned to minReplicas", already)},
+			want: []want{policytest.Deny(conflict.KServeID, classField,
+				`KServe would hold its predictor, the workload "qwen-predictor" (apps/v1 Deployment), at minReplicas, writing spec.replicas back on every reconcile (serving.kserve.io/autoscalerClass: none)`, already)},
 		},
 		"class external": {
 			docs: scaledObject("qwen-queue", `{name: qwen-predictor}`) + isvc(raw+`, serving.kserve.io/autoscalerClass: external`),
@@ -145,8 +147,8 @@ func TestConflictKServeFromTheInferenceService(t *testing.T) {
 		"Knative mode, a ScaledObject on a revision": {
 			docs: scaledObject("qwen-queue", `{name: qwen-predictor-00002-deployment}`) + isvc(`serving.kserve.io/deploymentMode: Knative`),
 			want: []want{policytest.Deny(conflict.KServeID, "metadata.annotations[serving.kserve.io/deploymentMode]",
-				`KServe would scale the revisions of its predictor "qwen-predictor", the workload "qwen-predictor-00002-deployment"`,
-				"Knative's autoscaler", already, "deploy it in raw mode")},
+				`in Knative mode (serving.kserve.io/deploymentMode: Knative), Knative's autoscaler scales the revisions of its predictor "qwen-predictor", among them the workload "qwen-predictor-00002-deployment" (apps/v1 Deployment)`,
+				already, `deploy it in raw mode (serving.kserve.io/deploymentMode: RawDeployment with serving.kserve.io/autoscalerClass: external`, `point the ScaledObject at "qwen-predictor"`)},
 		},
 		"a ScaledObject on another Deployment": {
 			docs: scaledObject("qwen-queue", `{name: qwen-predictor-old}`) + isvc(raw),

@@ -8,7 +8,7 @@ import (
 )
 
 const updateDoc = "On UPDATE, a conflict the stored object already had with the same object is admitted with a warning, so the object can be edited and fixed; " +
-	"an update that brings the conflict (a new target, a new autoscaler class) is denied."
+	"an update that brings the conflict (a new target, a new autoscaler class) is denied. A conflict the stored object was only warned about does not count as one it had."
 
 func init() {
 	policies.MustRegister(
@@ -22,7 +22,8 @@ func init() {
 				"Denied: a ScaledObject whose target (apps/v1 Deployment when apiVersion and kind are unset) is the `scaleTargetRef` of an HPA that is not its own, " +
 				"and an HPA for a workload a ScaledObject already scales. An HPA is a ScaledObject's own when it has an owner reference to it, " +
 				"or bears KEDA's name for it (`keda-hpa-<name>`, or `spec.advanced.horizontalPodAutoscalerConfig.name`) with the `scaledobject.keda.sh/name` label; " +
-				"KEDA's HPAs are never judged as intruders. KServe's HPAs are left to `conflict-kserve`, another ScaledObject's HPA to `conflict-scaledobject`.\n\n" +
+				"KEDA's HPAs are never judged as intruders. KServe's HPAs are left to `conflict-kserve`, unless their InferenceService states no deployment mode " +
+				"(there `conflict-kserve` only warns, but the HPA shows raw mode, and KServe keeps it under class `hpa` or `keda`); another ScaledObject's HPA is left to `conflict-scaledobject`.\n\n" +
 				"KEDA's escape hatches are honoured: `validations.keda.sh/hpa-ownership: \"false\"` on the HPA, and `scaledobject.keda.sh/transfer-hpa-ownership: \"true\"` " +
 				"on the ScaledObject together with the HPA's name in `spec.advanced.horizontalPodAutoscalerConfig.name` (KEDA then takes that HPA over). " +
 				"The annotation without the name is denied on that field.\n\n" + updateDoc,
@@ -38,7 +39,8 @@ func init() {
 				"A ScaledObject of the same name is the same object (an update or a re-apply), never a conflict. " +
 				"Also denied: two ScaledObjects whose HPAs would have the same name (`keda-hpa-<name>` or `spec.advanced.horizontalPodAutoscalerConfig.name`).\n\n" +
 				"A ScaledObject KServe generated for an InferenceService with `autoscalerClass: keda` is left to `conflict-kserve`; one left behind after the class changed " +
-				"(KServe does not delete it) is reported here, with the fix of deleting it.\n\n" + updateDoc,
+				"(KServe does not delete it) is reported here, with the fix of deleting it, and so is one whose InferenceService states no deployment mode " +
+				"(there `conflict-kserve` only warns).\n\n" + updateDoc,
 			Check: checkScaledObject,
 		},
 		policies.Rule{
@@ -49,12 +51,21 @@ func init() {
 			Doc: "KServe scales the Deployments of an InferenceService itself unless told otherwise. In raw mode (`serving.kserve.io/deploymentMode: Standard` or `RawDeployment`) " +
 				"`serving.kserve.io/autoscalerClass` decides: absent or `hpa`, KServe creates the HPA `<isvc>-predictor`; `keda`, its own ScaledObject of that name; " +
 				"`none`, KServe writes spec.replicas back to minReplicas on every reconcile, so it fights any other autoscaler too; `external`, KServe leaves the replicas alone. " +
-				"In Knative mode (`Knative`, `Serverless`, or no annotation where the cluster default is Knative, as KServe ships) Knative's autoscaler scales every revision's Deployment " +
-				"(`<isvc>-predictor-00001-deployment`, ...). The mode is read from `status.deploymentMode`, then the annotation, then `conflicts.kserveDefaultDeploymentMode`.\n\n" +
-				"Denied: a ScaledObject on `<isvc>-predictor` (`<isvc>-<name>-predictor` for a named predictor; `<isvc>-transformer`, `<isvc>-explainer`; or a revision Deployment in Knative mode) " +
-				"while that autoscaler is active, and an InferenceService created or updated into an active autoscaler while a ScaledObject scales one of its Deployments. " +
-				"The fix is `serving.kserve.io/autoscalerClass: external` on the InferenceService (in Knative mode, a raw-mode InferenceService). " +
-				"KServe's own ScaledObject (controller owner reference to the InferenceService) is not a conflict with it.\n\n" + updateDoc,
+				"In Knative mode (`Knative`, `Serverless`) `<isvc>-predictor` is a Knative Service and no Deployment has that name: the Deployments are the revisions' " +
+				"(`<isvc>-predictor-00001-deployment`, ...), and Knative's autoscaler scales them, whatever the class.\n\n" +
+				"The mode is read from `status.deploymentMode`, then the annotation, as KServe does. An InferenceService that states neither is judged in the mode of " +
+				"`conflicts.kserveDefaultDeploymentMode` (the cluster's `deploy.defaultDeploymentMode`; KServe ships Knative), and what that finds is a warning, never a denial: " +
+				"the mode is an assumption, and the warning names the setting and the annotation that would settle it.\n\n" +
+				"Denied: a ScaledObject on `<isvc>-predictor` (`<isvc>-<name>-predictor` for a named predictor; `<isvc>-transformer`, `<isvc>-explainer`) in raw mode, " +
+				"or on one of their revision Deployments in Knative mode, while that autoscaler is active; and an InferenceService created or updated into an active autoscaler " +
+				"while a ScaledObject scales one of its Deployments. The fix is `serving.kserve.io/autoscalerClass: external` on the InferenceService (in Knative mode, " +
+				"a raw-mode InferenceService, whose Deployment keeps its name across revisions). " +
+				"KServe's own ScaledObject (controller owner reference to the InferenceService) is not a conflict with it.\n\n" +
+				"Left behind: KServe deletes neither its ScaledObject when the class leaves `keda` nor its HPA when the class becomes `keda`. Both are reported on the " +
+				"InferenceService, where the class is changed: denied when the class is `hpa` (or absent) or `none` while its ScaledObject still scales a component, " +
+				"or `keda` while its HPA does; warned when the class is `external` and its ScaledObject remains (nothing fights it, but KServe no longer updates it). " +
+				"The generated objects themselves are judged at their owner, so KServe's controller is never the one refused. The way out goes through `external`: " +
+				"KServe deletes its HPA then, and no longer recreates its ScaledObject once that is deleted.\n\n" + updateDoc,
 			Check: checkKServe,
 		},
 		policies.Rule{
@@ -77,7 +88,9 @@ func init() {
 			Summary: "the scaled workload is managed by Argo CD and its applied manifest sets spec.replicas, so every self-heal sync resets the autoscaler",
 			Doc: "Argo CD compares the live object with the manifest; when the manifest sets spec.replicas and self-heal is on, every sync puts back the manifest's count " +
 				"and the autoscaler scales again. A workload counts as managed by Argo CD when it carries one of `conflicts.gitOpsTrackingAnnotations` " +
-				"(`argocd.argoproj.io/tracking-id`) or `conflicts.gitOpsTrackingLabels` (`app.kubernetes.io/instance`). Whether the applied manifest sets spec.replicas is read " +
+				"(`argocd.argoproj.io/tracking-id`, which only Argo CD writes). One of `conflicts.gitOpsTrackingLabels` (`app.kubernetes.io/instance`, Argo CD's default " +
+				"tracking label) is only a hint: Helm sets the same label on every release, and `helm upgrade`'s three-way merge leaves replicas its chart did not change alone, " +
+				"so with a label alone the warning says the label suggests Argo CD tracking rather than asserting it. Whether the applied manifest sets spec.replicas is read " +
 				"from kubectl's last-applied configuration (client-side apply), from a server-side apply field manager owning spec.replicas, or, in `check`, from the manifest itself; " +
 				"a live object with neither record is not judged (the API server always sets spec.replicas).\n\n" +
 				"Warned: a ScaledObject, HPA or Kthena policy on such a workload, and such a ModelServing when something scales it. " +

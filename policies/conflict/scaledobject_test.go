@@ -70,6 +70,14 @@ func TestConflictScaledObject(t *testing.T) {
 				`is already scaled by ScaledObject "qwen-predictor", which InferenceService "qwen" generated while its autoscalerClass was keda`,
 				`delete ScaledObject "qwen-predictor"`)},
 		},
+		"KServe's ScaledObject of an InferenceService that states no mode": {
+			docs: isvc(`serving.kserve.io/autoscalerClass: keda`) +
+				scaledObject("qwen-predictor", `{name: qwen-predictor}`, ownedBy("serving.kserve.io/v1beta1", "InferenceService", "qwen", true)) +
+				scaledObject("qwen-queue", `{name: qwen-predictor}`),
+			want: []want{policytest.Deny(conflict.ScaledObjectID, "spec.scaleTargetRef",
+				`is already scaled by ScaledObject "qwen-predictor", which InferenceService "qwen" generates (serving.kserve.io/autoscalerClass: keda)`,
+				`set serving.kserve.io/autoscalerClass: external on InferenceService "qwen", then delete ScaledObject "qwen-predictor"`)},
+		},
 		"KServe's ScaledObject without its InferenceService in view": {
 			docs: scaledObject("qwen-predictor", `{name: qwen-predictor}`, ownedBy("serving.kserve.io/v1beta1", "InferenceService", "qwen", true)) +
 				scaledObject("qwen-queue", `{name: qwen-predictor}`),

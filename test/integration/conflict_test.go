@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -288,4 +289,155 @@ func TestConflictUpdates(t *testing.T) {
 	}
 	isvc.SetAnnotations(map[string]string{"serving.kserve.io/deploymentMode": "RawDeployment", "serving.kserve.io/autoscalerClass": "hpa"})
 	cfDenied(t, c.Update(ctx, isvc), "conflict-kserve", "metadata.annotations[serving.kserve.io/autoscalerClass]", `ScaledObject "qwen" already scales it`)
+}
+
+// cfISVC is InferenceService %s with the annotations %s (flow YAML
+// entries, possibly none).
+const cfISVC = `
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: %s
+  namespace: NS
+  annotations: {%s}
+spec:
+  predictor:
+    model: {modelFormat: {name: huggingface}, args: ["--model_id=Qwen/Qwen2.5-0.5B-Instruct"]}
+`
+
+// TestConflictKServeDeploymentModes: in Knative mode only revision
+// Deployments are Knative's to scale; a mode the InferenceService does not
+// state is an assumption, warned about and never denied.
+func TestConflictKServeDeploymentModes(t *testing.T) {
+	ctx := context.Background()
+	var warns []string
+	c := newClient(t, &warns)
+	ns := "conflict-kserve-modes"
+	namespace(t, c, ns)
+	create := func(doc string) {
+		t.Helper()
+		u := cfObject(t, ns, doc)
+		if err := c.Create(ctx, u); err != nil {
+			t.Fatalf("%s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}
+	so := func(name, ref string) string { return fmt.Sprintf(cfScaledObject, name, ref) }
+
+	// No mode, class external, a ScaledObject on <isvc>-predictor: nothing
+	// fights in either mode.
+	create(fmt.Sprintf(cfISVC, "qwen", "serving.kserve.io/autoscalerClass: external"))
+	create(so("qwen", `{name: qwen-predictor}`))
+	// No mode, no class: under the default Knative mode qwen2-predictor
+	// names a Knative Service, not a Deployment.
+	create(fmt.Sprintf(cfISVC, "qwen2", ""))
+	create(so("qwen2", `{apiVersion: apps/v1, kind: Deployment, name: qwen2-predictor}`))
+	// Knative mode stated, an explicit Deployment on the predictor's name.
+	create(fmt.Sprintf(cfISVC, "phi", "serving.kserve.io/deploymentMode: Serverless"))
+	create(so("phi", `{apiVersion: apps/v1, kind: Deployment, name: phi-predictor}`))
+	if w := cfWarnings(warns); len(w) != 0 {
+		t.Errorf("unexpected conflict warnings: %q", w)
+	}
+
+	// Knative mode stated, a revision Deployment: denied.
+	cfDenied(t, c.Create(ctx, cfObject(t, ns, so("phi-rev", `{name: phi-predictor-00001-deployment}`))), "conflict-kserve", "spec.scaleTargetRef",
+		`is a Knative revision of the predictor "phi-predictor" of InferenceService "phi", which Knative's autoscaler already scales (Knative mode: serving.kserve.io/deploymentMode: Serverless)`)
+
+	// A revision of an InferenceService that states no mode: a warning.
+	warns = nil
+	create(so("llama", `{name: llama-predictor-00001-deployment}`))
+	eventually(t, 10*time.Second, "admission never saw ScaledObject llama", func() bool {
+		warns = nil
+		probe := cfObject(t, ns, fmt.Sprintf(cfISVC, "llama", ""))
+		return c.Create(ctx, probe, client.DryRunAll) == nil && len(cfWarnings(warns)) > 0
+	})
+	warns = nil
+	create(fmt.Sprintf(cfISVC, "llama", ""))
+	got := cfWarnings(warns)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "[conflict-kserve] metadata.annotations[serving.kserve.io/deploymentMode]: if it runs in Knative mode, as conflicts.kserveDefaultDeploymentMode assumes") ||
+		!strings.Contains(got[0], `not denied on an assumption: set serving.kserve.io/deploymentMode on InferenceService "llama"`) {
+		t.Errorf("warnings: %q", got)
+	}
+}
+
+// TestConflictKServeLeftovers: KServe leaves its ScaledObject behind when
+// the class leaves keda, and its HPA when the class becomes keda. The class
+// change that brings the fight is refused; the way through external is not.
+func TestConflictKServeLeftovers(t *testing.T) {
+	ctx := context.Background()
+	var warns []string
+	c := newClient(t, &warns)
+	ns := "conflict-kserve-leftovers"
+	namespace(t, c, ns)
+	const classField = "metadata.annotations[serving.kserve.io/autoscalerClass]"
+
+	isvc := cfObject(t, ns, fmt.Sprintf(cfISVC, "qwen", "serving.kserve.io/deploymentMode: RawDeployment, serving.kserve.io/autoscalerClass: keda"))
+	if err := c.Create(ctx, isvc); err != nil {
+		t.Fatal(err)
+	}
+	owner := []metav1.OwnerReference{{APIVersion: "serving.kserve.io/v1beta1", Kind: "InferenceService", Name: "qwen", UID: isvc.GetUID(), Controller: ptr.To(true)}}
+	withClass := func(class string) *unstructured.Unstructured {
+		u := isvc.DeepCopy()
+		a := u.GetAnnotations()
+		a["serving.kserve.io/autoscalerClass"] = class
+		u.SetAnnotations(a)
+		return u
+	}
+	update := func(class string) error {
+		u := withClass(class)
+		err := c.Update(ctx, u)
+		if err == nil {
+			isvc = u
+		}
+		return err
+	}
+	deniedOnDryRun := func(class string) bool {
+		return c.Update(ctx, withClass(class), client.DryRunAll) != nil
+	}
+
+	// KServe's ScaledObject, as KServe makes it for class keda.
+	kserveSO := cfObject(t, ns, fmt.Sprintf(cfScaledObject, "qwen-predictor", `{name: qwen-predictor}`))
+	kserveSO.SetOwnerReferences(owner)
+	if err := c.Create(ctx, kserveSO); err != nil {
+		t.Fatalf("KServe's ScaledObject: %v", err)
+	}
+	eventually(t, 10*time.Second, "admission never saw KServe's ScaledObject", func() bool { return deniedOnDryRun("hpa") })
+	leftSO := []string{`but ScaledObject "qwen-predictor", which KServe generated for this InferenceService while its class was keda, still scales it`,
+		`set serving.kserve.io/autoscalerClass: external, delete ScaledObject "qwen-predictor" (KServe recreates it while the class is keda), then set the class you want`}
+	cfDenied(t, update("hpa"), "conflict-kserve", classField, leftSO...)
+	cfDenied(t, update("none"), "conflict-kserve", classField, leftSO...)
+
+	// The way out: external (nothing fights; a warning), delete, then hpa.
+	warns = nil
+	if err := update("external"); err != nil {
+		t.Fatalf("class external: %v", err)
+	}
+	if w := cfWarnings(warns); len(w) != 1 || !strings.HasPrefix(w[0], "[conflict-kserve] "+classField+": ") || !strings.Contains(w[0], `delete ScaledObject "qwen-predictor"`) {
+		t.Errorf("warnings: %q", w)
+	}
+	cfDenied(t, update("hpa"), "conflict-kserve", classField, leftSO...)
+	if err := c.Delete(ctx, kserveSO); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "admission never saw KServe's ScaledObject go", func() bool { return !deniedOnDryRun("hpa") })
+	if err := update("hpa"); err != nil {
+		t.Fatalf("class hpa once the ScaledObject is gone: %v", err)
+	}
+
+	// KServe's HPA, as KServe makes it for class hpa, left behind by keda.
+	kserveHPA := cfObject(t, ns, fmt.Sprintf(cfHPA, "qwen-predictor", "qwen-predictor"))
+	kserveHPA.SetOwnerReferences(owner)
+	if err := c.Create(ctx, kserveHPA); err != nil {
+		t.Fatalf("KServe's HPA: %v", err)
+	}
+	eventually(t, 10*time.Second, "admission never saw KServe's HPA", func() bool { return deniedOnDryRun("keda") })
+	cfDenied(t, update("keda"), "conflict-kserve", classField,
+		`but HorizontalPodAutoscaler "qwen-predictor", which KServe generated for this InferenceService while its class was hpa, still scales it`,
+		`set serving.kserve.io/autoscalerClass: external first (KServe then deletes that HPA), and keda once it is gone`)
+	warns = nil
+	if err := update("external"); err != nil {
+		t.Fatalf("class external: %v", err)
+	}
+	if w := cfWarnings(warns); len(w) != 0 {
+		t.Errorf("unexpected conflict warnings: %q", w)
+	}
 }
