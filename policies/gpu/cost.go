@@ -26,31 +26,78 @@ func checkIdleCost(so *kedav1alpha1.ScaledObject, in *policies.Input) []policies
 	if t == nil || !t.GPU || so.Spec.MinReplicaCount == nil {
 		return nil
 	}
+	resourceOnly := cpuMemoryOnly(so.Spec.Triggers)
 	idle, path, what := int64(*so.Spec.MinReplicaCount), field.NewPath("spec", "minReplicaCount"), "minReplicaCount"
-	if r := so.Spec.IdleReplicaCount; r != nil && int64(*r) < idle {
-		// With no active trigger KEDA scales to idleReplicaCount instead.
+	if r := so.Spec.IdleReplicaCount; r != nil && int64(*r) < idle && !resourceOnly {
+		// With no active trigger KEDA scales to idleReplicaCount instead
+		// (cpu and memory triggers are always active: never with those alone).
 		idle, path, what = int64(*r), field.NewPath("spec", "idleReplicaCount"), "idleReplicaCount"
 	}
 	if idle < 1 {
 		return nil
 	}
-	perReplica := t.GPUsPerReplica()
-	if perReplica == 0 {
-		return []policies.Finding{policies.Warnf(path,
-			"%s %d keeps %s of %s on the GPU tier (%s) while idle, paused or not (un-pausing is one annotation away); their GPUs are not requested "+
-				"as an accelerator resource, so scaleguard cannot count them; set %s: 0 so KEDA releases the GPU nodes when there is no load",
-			what, idle, describeCount(idle, "replica"), t.Target, t.Reason(), what)}
+	var holds string
+	if perReplica := t.GPUsPerReplica(); perReplica > 0 {
+		gpus := idle * perReplica
+		money := ""
+		if p := in.Settings.GPU.HourlyPrice; p != nil {
+			money = fmt.Sprintf(", about %s %s a month at %s %s per GPU-hour",
+				formatMoney(float64(gpus*HoursPerMonth)**p), in.Settings.GPU.Currency, formatMoney(*p), in.Settings.GPU.Currency)
+		}
+		holds = fmt.Sprintf("%s %d keeps %s (%d GPU-hours a month%s) allocated while idle: %s asks for %s per replica",
+			what, idle, describeCount(gpus, "GPU"), gpus*HoursPerMonth, money, t.Target, describeAccelerators(t.Accelerators))
+	} else {
+		holds = fmt.Sprintf("%s %d keeps %s of %s up on the GPU tier while idle; the tier comes from %s, so scaleguard cannot count the GPUs they hold",
+			what, idle, describeCount(idle, "replica"), t.Target, t.Origin())
 	}
-	gpus := idle * perReplica
-	money := ""
-	if p := in.Settings.GPU.HourlyPrice; p != nil {
-		money = fmt.Sprintf(", about %s %s a month at %s %s per GPU-hour",
-			formatMoney(float64(gpus*HoursPerMonth)**p), in.Settings.GPU.Currency, formatMoney(*p), in.Settings.GPU.Currency)
+	return []policies.Finding{policies.Warnf(path, "%s%s; %s", whilePaused(so.Annotations), holds, releaseAdvice(so, what, resourceOnly))}
+}
+
+// whilePaused says what a paused ScaledObject holds, before what it will
+// hold once un-paused: KEDA does not scale a paused target, so
+// minReplicaCount only applies again after un-pausing.
+func whilePaused(annotations map[string]string) string {
+	if DecisionOf(annotations) != Paused {
+		return ""
 	}
-	return []policies.Finding{policies.Warnf(path,
-		"%s %d keeps %s (%d GPU-hours a month%s) allocated while idle: %s asks for %s per replica; paused or not, un-pausing is one annotation away; "+
-			"set %s: 0 so KEDA releases them when there is no load",
-		what, idle, describeCount(gpus, "GPU"), gpus*HoursPerMonth, money, t.Target, describeAccelerators(t.Accelerators), what)}
+	if n, ok := annotations[PausedReplicasAnnotation]; ok {
+		return fmt.Sprintf("while paused KEDA holds the target at %s: %q replicas; once un-paused, ", PausedReplicasAnnotation, n)
+	}
+	return "while paused KEDA leaves the replicas where they are; once un-paused, "
+}
+
+// releaseAdvice says what lets KEDA release the GPUs with no load.
+func releaseAdvice(so *kedav1alpha1.ScaledObject, what string, resourceOnly bool) string {
+	if isvc := generatedBy(so); isvc != "" {
+		// KServe writes minReplicaCount and the triggers from the
+		// InferenceService, and reverts edits made here.
+		if resourceOnly {
+			return fmt.Sprintf("KEDA refuses minReplicaCount 0 while every trigger is cpu or memory, so give InferenceService %q an External "+
+				"metric in spec.predictor.autoScaling.metrics that drops to 0 with no load and set its spec.predictor.minReplicas: 0 "+
+				"(KServe writes both into this ScaledObject)", isvc)
+		}
+		return fmt.Sprintf("set spec.predictor.minReplicas: 0 on InferenceService %q (KServe writes it into this ScaledObject's "+
+			"minReplicaCount and reverts edits made here) so KEDA releases them when there is no load", isvc)
+	}
+	if resourceOnly {
+		return "every trigger is cpu or memory, which KEDA counts as always active: it refuses minReplicaCount 0 and never applies an " +
+			"idleReplicaCount, so add a trigger that drops to 0 with no load (a prometheus trigger on vllm:num_requests_running, say) " +
+			"and set minReplicaCount: 0, or keep it paused and the target scaled to 0 while unneeded " +
+			`(autoscaling.keda.sh/paused-replicas: "0" does both)`
+	}
+	return fmt.Sprintf("set %s: 0 so KEDA releases them when there is no load", what)
+}
+
+// cpuMemoryOnly reports whether every trigger is a cpu or memory trigger,
+// which KEDA treats as always active: such a ScaledObject cannot scale to
+// zero (KEDA's webhook refuses minReplicaCount 0) nor to idleReplicaCount.
+func cpuMemoryOnly(triggers []kedav1alpha1.ScaleTriggers) bool {
+	for _, tr := range triggers {
+		if tr.Type != "cpu" && tr.Type != "memory" {
+			return false
+		}
+	}
+	return len(triggers) > 0
 }
 
 func describeAccelerators(as []Accelerator) string {
@@ -111,7 +158,8 @@ func checkCooldown(so *kedav1alpha1.ScaledObject, in *policies.Input) []policies
 		return nil
 	}
 	var out []policies.Finding
-	scalesToZero := so.Spec.MinReplicaCount == nil || *so.Spec.MinReplicaCount == 0 || so.Spec.IdleReplicaCount != nil
+	scalesToZero := (so.Spec.MinReplicaCount == nil || *so.Spec.MinReplicaCount == 0 || so.Spec.IdleReplicaCount != nil) &&
+		!cpuMemoryOnly(so.Spec.Triggers)
 	if scalesToZero {
 		cooldown, text := int32(KEDADefaultCooldownSeconds), fmt.Sprintf("is unset (KEDA's default %ds)", KEDADefaultCooldownSeconds)
 		if c := so.Spec.CooldownPeriod; c != nil {

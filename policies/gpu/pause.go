@@ -7,12 +7,41 @@ import (
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
 const unpauseHow = `to let KEDA scale it, write autoscaling.keda.sh/paused: "false" with scaleguard.io/unpause-until: <RFC 3339 time>`
+
+// unpauseAdvice says how to un-pause this ScaledObject. For one KServe
+// generated, the annotations go on the ScaledObject itself: KServe copies
+// the InferenceService's annotations only when it rewrites the ScaledObject
+// for a spec change (and puts them on the predictor pods too).
+func unpauseAdvice(so *kedav1alpha1.ScaledObject) string {
+	isvc := generatedBy(so)
+	if isvc == "" {
+		return unpauseHow
+	}
+	return fmt.Sprintf("%s on this ScaledObject itself (annotations of InferenceService %q reach it only when KServe rewrites it for a spec "+
+		"change, and land on the predictor pods too); KServe's next spec-changing rewrite replaces the annotations set here, and scaleguard "+
+		"pauses it again", unpauseHow, isvc)
+}
+
+// generatedBy is the name of the InferenceService whose controller
+// generated the ScaledObject, "" for one a person wrote.
+func generatedBy(so *kedav1alpha1.ScaledObject) string {
+	ref := metav1.GetControllerOf(so)
+	if ref == nil || ref.Kind != "InferenceService" {
+		return ""
+	}
+	if gv, err := schema.ParseGroupVersion(ref.APIVersion); err != nil || gv.Group != kservev1beta1.GroupVersion.Group {
+		return ""
+	}
+	return ref.Name
+}
 
 func checkPausedDefault(so *kedav1alpha1.ScaledObject, in *policies.Input) []policies.Finding {
 	if so.DeletionTimestamp != nil || DecisionOf(so.Annotations) != NoDecision {
@@ -20,15 +49,19 @@ func checkPausedDefault(so *kedav1alpha1.ScaledObject, in *policies.Input) []pol
 	}
 	t := classify(so, in)
 	if !t.Determined {
-		if !t.Absent && !scalableKind(so, in.Settings) {
+		if !t.Absent && t.Runtime == "" && !scalableKind(so, in.Settings) {
 			// Not a kind KEDA is known to scale (a typo target-ref reports,
 			// or a CRD of the cluster's own): nothing to say about GPUs.
 			return nil
 		}
 		next := "set the annotation yourself if it runs on GPUs, or label the namespace scaleguard.io/tier=gpu"
-		if t.Absent {
+		switch {
+		case t.Absent:
 			next = "scaleguard pauses it once the target appears on a GPU tier " +
 				"(set the annotation yourself, or label the namespace scaleguard.io/tier=gpu, to decide now)"
+		case t.Runtime != "":
+			next = "nothing pauses it later, so decide now: label the namespace scaleguard.io/tier=gpu if the runtime requests GPUs, " +
+				"or set the annotation yourself"
 		}
 		return []policies.Finding{policies.Warnf(pausedPath,
 			"is not set and the tier is undetermined: %s, so whether it runs on GPUs is unknown; %s", t.Why, next)}
@@ -37,8 +70,23 @@ func checkPausedDefault(so *kedav1alpha1.ScaledObject, in *policies.Input) []pol
 		return nil
 	}
 	return []policies.Finding{policies.Mutatef(pausedPath, PausePatch(so.Annotations),
-		`set to "true": %s runs on a GPU tier (%s), and an un-paused ScaledObject keeps GPU replicas up and overrides manual scale-down; %s`,
-		t.Target, t.Reason(), unpauseHow)}
+		`set to "true"%s: %s runs on a GPU tier (%s), and an un-paused ScaledObject keeps GPU replicas up and overrides manual scale-down; %s`,
+		onUpdate(in), t.Target, t.Origin(), unpauseAdvice(so))}
+}
+
+// onUpdate says why a pause is set on an UPDATE: the stored object had a
+// decision the update drops, or it never had one.
+func onUpdate(in *policies.Input) string {
+	if in.OldObject == nil {
+		return ""
+	}
+	old := in.OldObject.GetAnnotations()
+	if DecisionOf(old) != NoDecision {
+		return " on this update, which drops the stored pause decision (a controller's full update, as KServe's or KEDA's, " +
+			"replaces annotations it did not set)"
+	}
+	return " on this update: the stored ScaledObject has no pause decision either (it predates scaleguard, or was admitted " +
+		"before its target existed or while this rule was off), and any update of a GPU-tier ScaledObject without one pauses it"
 }
 
 // PausePatch is the JSON patch that adds autoscaling.keda.sh/paused: "true"
@@ -68,10 +116,10 @@ func checkUnpaused(so *kedav1alpha1.ScaledObject, in *policies.Input) []policies
 	}
 	if decision == NoDecision {
 		return []policies.Finding{policies.Denyf(pausedPath,
-			`is missing on a GPU-tier ScaledObject: %s runs on GPUs (%s) and the mutating webhook did not pause it (it fails open, or it had not `+
+			`is missing on a GPU-tier ScaledObject: %s runs on a GPU tier (%s) and the mutating webhook did not pause it (it fails open, or it had not `+
 				`seen the target yet: applying again pauses it); set autoscaling.keda.sh/paused: "true", or "false" with `+
 				`scaleguard.io/unpause-until: <RFC 3339 time> to let KEDA scale it`,
-			t.Target, t.Reason())}
+			t.Target, t.Origin())}
 	}
 	return checkExpiry(so, in, t)
 }

@@ -122,7 +122,8 @@ func TestFullUpdateWithoutTheAnnotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policytest.Expect(t, mut.Findings, policytest.Mutate(gpu.PausedDefaultID, pausedField, `set to "true"`))
+	policytest.Expect(t, mut.Findings, policytest.Mutate(gpu.PausedDefaultID, pausedField,
+		`set to "true" on this update, which drops the stored pause decision (a controller's full update`))
 
 	// The mutating webhook failed open: the validating side refuses.
 	val, err := engine().Validate(request(t, docs, stored, time.Time{}, nil))
@@ -131,6 +132,25 @@ func TestFullUpdateWithoutTheAnnotation(t *testing.T) {
 	}
 	policytest.Expect(t, policytest.OnlyRule(val.Findings, gpu.UnpausedID),
 		policytest.Deny(gpu.UnpausedID, pausedField, "is missing on a GPU-tier ScaledObject", "fails open"))
+
+	// A stored object without a decision (it predates scaleguard, or was
+	// admitted while its target did not exist) is paused on any update, and
+	// the warning says why an update did it.
+	mut, err = engine().Mutate(request(t, docs, scaledObject("", ""), time.Time{}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policytest.Expect(t, mut.Findings, policytest.Mutate(gpu.PausedDefaultID, pausedField,
+		`set to "true" on this update: the stored ScaledObject has no pause decision either`, "any update of a GPU-tier ScaledObject without one pauses it"))
+
+	// On CREATE nothing is said about updates.
+	mut, err = engine().Mutate(request(t, docs, "", time.Time{}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mut.Findings) != 1 || strings.Contains(mut.Findings[0].Message, "update") {
+		t.Errorf("create: %v", mut.Findings)
+	}
 
 	// Even when the stored object had no decision either (it was admitted
 	// while its target did not exist): gpu-unpaused keeps denying on UPDATE.
@@ -150,7 +170,11 @@ func TestGeneratedScaledObjectIsPausedAndWarnedNotDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policytest.Expect(t, mut.Findings, policytest.Mutate(gpu.PausedDefaultID, pausedField, `set to "true"`))
+	// Un-pausing it means annotating the ScaledObject itself: KServe copies
+	// the InferenceService's annotations only on a spec-changing rewrite.
+	policytest.Expect(t, mut.Findings, policytest.Mutate(gpu.PausedDefaultID, pausedField, `set to "true"`,
+		`scaleguard.io/unpause-until: <RFC 3339 time> on this ScaledObject itself (annotations of InferenceService "llm" reach it only when KServe rewrites it for a spec change`,
+		"KServe's next spec-changing rewrite replaces the annotations set here, and scaleguard pauses it again"))
 	val, err := engine().Validate(request(t, docs, "", time.Time{}, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -231,4 +255,50 @@ func TestUnpauseExpiry(t *testing.T) {
 		}
 		policytest.Expect(t, policytest.OnlyRule(val.Findings, gpu.UnpausedID), policytest.Deny(gpu.UnpausedID, untilField, "is 26h0m0s ahead"))
 	})
+}
+
+// TestPlacementOnlyTierSaysSo: a tier decided by placement alone is named
+// as such, and no message counts GPUs for it.
+func TestPlacementOnlyTierSaysSo(t *testing.T) {
+	toleration := deployment(`{tolerations: [{key: nvidia.com/gpu, operator: Exists}], containers: [{name: c, image: i, resources: {requests: {cpu: "1"}}}]}`)
+	got := policytest.Admit(t, toleration+scaledObject("", "")).Result.Findings
+	policytest.Expect(t, policytest.OnlyRule(got, gpu.PausedDefaultID), policytest.Mutate(gpu.PausedDefaultID, pausedField,
+		`Deployment "llm" runs on a GPU tier (placement only, no accelerator requested: toleration of the nvidia.com/gpu taint)`))
+
+	val, err := engine().Validate(request(t, toleration+scaledObject("", ""), "", time.Time{}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policytest.Expect(t, policytest.OnlyRule(val.Findings, gpu.UnpausedID), policytest.Deny(gpu.UnpausedID, pausedField,
+		`Deployment "llm" runs on a GPU tier (placement only, no accelerator requested: toleration of the nvidia.com/gpu taint)`))
+
+	// With an accelerator request beside the toleration, the request is
+	// what is named.
+	both := deployment(`{tolerations: [{key: nvidia.com/gpu, operator: Exists}], containers: [{name: vllm, image: vllm, resources: {limits: {nvidia.com/gpu: "1"}}}]}`)
+	got = policytest.Admit(t, both+scaledObject("", "")).Result.Findings
+	policytest.Expect(t, policytest.OnlyRule(got, gpu.PausedDefaultID), policytest.Mutate(gpu.PausedDefaultID, pausedField,
+		`runs on a GPU tier (container "vllm" limits nvidia.com/gpu: 1, and 1 more)`))
+	for _, f := range got {
+		if strings.Contains(f.Message, "placement only") {
+			t.Errorf("counted tier called placement only: %s", f.Message)
+		}
+	}
+}
+
+// TestPausedDefaultDoc: the advice for KServe-generated ScaledObjects is
+// to annotate the ScaledObject, not the InferenceService, whose annotation
+// changes KServe never copies without a spec change.
+func TestPausedDefaultDoc(t *testing.T) {
+	rule, ok := policies.Default.Get(gpu.PausedDefaultID)
+	if !ok {
+		t.Fatal("gpu-paused-default is not registered")
+	}
+	for _, want := range []string{"annotate the generated ScaledObject itself", "only when its `.spec` differs", "predictor pods", "pauses it again"} {
+		if !strings.Contains(rule.Doc, want) {
+			t.Errorf("doc lacks %q", want)
+		}
+	}
+	if strings.Contains(rule.Doc, "KServe copies them") {
+		t.Errorf("doc still says KServe copies the InferenceService's annotations")
+	}
 }

@@ -27,10 +27,32 @@ type podShape struct {
 
 // podReading is what one pod template says about GPUs.
 type podReading struct {
-	signals []string
+	signals []signal
 	// units are accelerator units per pod by name (an extended resource
 	// name, or "device class X" for dynamic resource allocation).
 	units map[string]int64
+}
+
+// signal is one piece of evidence that a pod runs on a GPU tier.
+type signal struct {
+	text   string
+	origin origin
+}
+
+// origin is the kind of evidence a signal is: only accelerator resources
+// and per-pod device claims say how many GPUs a pod holds.
+type origin int
+
+// Kinds of evidence.
+const (
+	fromAccelerator origin = iota // an accelerator resource request or limit
+	fromClaim                     // a dynamic resource allocation claim
+	fromPlacement                 // a GPU node selector, node affinity or toleration
+	fromNamespace                 // the namespace label
+)
+
+func (r *podReading) add(o origin, format string, args ...any) {
+	r.signals = append(r.signals, signal{text: fmt.Sprintf(format, args...), origin: o})
 }
 
 // readPod looks for every GPU signal of a pod spec.
@@ -65,48 +87,68 @@ func quantity(c corev1.Container, name corev1.ResourceName) int64 {
 	return 0
 }
 
+// readResources counts a pod's accelerator units the way the scheduler
+// does (Kubernetes' effective request, KEP-753): app containers and
+// sidecars (init containers with restartPolicy Always) run together and
+// add up; one-shot init container i runs before the app containers, beside
+// the sidecars declared before it. The pod holds the larger of the two
+// peaks.
 func (r *podReading) readResources(spec *corev1.PodSpec, s *policies.GPUSettings) {
-	// The pod's effective request of a resource is the larger of what its
-	// long-running containers (app containers and sidecar init containers)
-	// sum to and what any one-shot init container asks for.
-	running := map[string]int64{}
-	oneShot := map[string]int64{}
-	visit := func(kind string, c corev1.Container, sidecar bool) {
-		for _, name := range containerResourceNames(c) {
-			if !isAccelerator(name, s) {
-				continue
+	running := map[string]int64{}  // app containers and every sidecar
+	sidecars := map[string]int64{} // sidecars declared so far
+	initPeak := map[string]int64{} // the largest init-phase use
+	for _, c := range spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			for name, n := range r.accelerators("sidecar init container", c, s) {
+				running[name] += n
+				sidecars[name] += n
 			}
-			n := quantity(c, name)
-			if n <= 0 {
-				continue // an explicit 0 asks for no device
+			for name, n := range sidecars {
+				initPeak[name] = max(initPeak[name], n)
 			}
-			verb := "requests"
-			if _, ok := c.Resources.Requests[name]; !ok {
-				verb = "limits"
-			}
-			r.signals = append(r.signals, fmt.Sprintf("%s %q %s %s: %d", kind, c.Name, verb, name, n))
-			if sidecar {
-				running[string(name)] += n
-			} else if kind == "init container" {
-				oneShot[string(name)] = max(oneShot[string(name)], n)
-			} else {
-				running[string(name)] += n
-			}
+			continue
+		}
+		asks := r.accelerators("init container", c, s)
+		for name, n := range asks {
+			initPeak[name] = max(initPeak[name], n+sidecars[name])
+		}
+		for name, n := range sidecars {
+			initPeak[name] = max(initPeak[name], n+asks[name])
 		}
 	}
-	for _, c := range spec.InitContainers {
-		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
-		visit("init container", c, sidecar)
-	}
 	for _, c := range spec.Containers {
-		visit("container", c, false)
+		for name, n := range r.accelerators("container", c, s) {
+			running[name] += n
+		}
 	}
 	for name, n := range running {
-		r.units[name] = max(n, oneShot[name])
+		r.units[name] = max(n, initPeak[name])
 	}
-	for name, n := range oneShot {
+	for name, n := range initPeak {
 		r.units[name] = max(r.units[name], n)
 	}
+}
+
+// accelerators records a signal for every accelerator resource a
+// container asks for and returns the units by resource name.
+func (r *podReading) accelerators(kind string, c corev1.Container, s *policies.GPUSettings) map[string]int64 {
+	out := map[string]int64{}
+	for _, name := range containerResourceNames(c) {
+		if !isAccelerator(name, s) {
+			continue
+		}
+		n := quantity(c, name)
+		if n <= 0 {
+			continue // an explicit 0 asks for no device
+		}
+		verb := "requests"
+		if _, ok := c.Resources.Requests[name]; !ok {
+			verb = "limits"
+		}
+		r.add(fromAccelerator, "%s %q %s %s: %d", kind, c.Name, verb, name, n)
+		out[string(name)] += n
+	}
+	return out
 }
 
 func containerResourceNames(c corev1.Container) []corev1.ResourceName {
@@ -137,7 +179,7 @@ func (r *podReading) readClaims(spec *corev1.PodSpec, ns string, view policies.C
 				continue
 			}
 			for _, d := range gpuDevices(&t.Spec.Spec, s) {
-				r.signals = append(r.signals, fmt.Sprintf("resource claim %q (ResourceClaimTemplate %q) asks for device class %q", pc.Name, t.Name, d.class))
+				r.add(fromClaim, "resource claim %q (ResourceClaimTemplate %q) asks for device class %q", pc.Name, t.Name, d.class)
 				if d.count > 0 {
 					r.units["device class "+d.class] += d.count
 				}
@@ -148,7 +190,7 @@ func (r *podReading) readClaims(spec *corev1.PodSpec, ns string, view policies.C
 				continue
 			}
 			for _, d := range gpuDevices(&c.Spec, s) {
-				r.signals = append(r.signals, fmt.Sprintf("resource claim %q (shared ResourceClaim %q) asks for device class %q", pc.Name, c.Name, d.class))
+				r.add(fromClaim, "resource claim %q (shared ResourceClaim %q) asks for device class %q", pc.Name, c.Name, d.class)
 			}
 		}
 	}
@@ -210,14 +252,14 @@ func (r *podReading) readPlacement(spec *corev1.PodSpec, s *policies.GPUSettings
 	for _, k := range keys {
 		v := spec.NodeSelector[k]
 		if nodeLabelSelectsGPU(k, []string{v}, s) {
-			r.signals = append(r.signals, fmt.Sprintf("nodeSelector %s: %s", k, v))
+			r.add(fromPlacement, "nodeSelector %s: %s", k, v)
 		}
 	}
 	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
 		for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
 			for _, e := range term.MatchExpressions {
 				if affinitySelectsGPU(e, s) {
-					r.signals = append(r.signals, fmt.Sprintf("required node affinity %s %s %v", e.Key, e.Operator, e.Values))
+					r.add(fromPlacement, "required node affinity %s %s %v", e.Key, e.Operator, e.Values)
 				}
 			}
 		}
@@ -225,7 +267,7 @@ func (r *podReading) readPlacement(spec *corev1.PodSpec, s *policies.GPUSettings
 	for _, t := range spec.Tolerations {
 		for _, k := range s.TolerationKeys {
 			if t.Key == k {
-				r.signals = append(r.signals, fmt.Sprintf("toleration of the %s taint", k))
+				r.add(fromPlacement, "toleration of the %s taint", k)
 			}
 		}
 	}

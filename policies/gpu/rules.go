@@ -48,9 +48,18 @@ func init() {
 				tierDoc + "\n\n" +
 				"When the target does not exist yet and the namespace is not labelled, the tier is undetermined: the object is admitted as it is with a " +
 				"warning, and scaleguard's pause keeper pauses it once its target appears on a GPU tier. A target of a kind KEDA scales " +
-				"(`targetRef.scalableKinds`) whose pod template scaleguard does not read is admitted with a warning too; other kinds are left alone.\n\n" +
+				"(`targetRef.scalableKinds`) whose pod template scaleguard does not read is admitted with a warning too; other kinds are left alone. " +
+				"So is a KServe predictor that declares neither resources nor containers of its own (a `model` or framework predictor): its container's " +
+				"resources come from the (Cluster)ServingRuntime, which scaleguard does not read, so unless another signal decides (a toleration, a " +
+				"node selector, the namespace label) the warning asks to label the namespace `scaleguard.io/tier: gpu` or to write the pause " +
+				"annotation by hand.\n\n" +
+				"An UPDATE is paused too when it drops the stored object's decision (a controller's full update) or when the stored object never had " +
+				"one (it predates scaleguard, or was admitted before its target existed); the warning says which.\n\n" +
 				"To let KEDA scale, write `autoscaling.keda.sh/paused: \"false\"` with `scaleguard.io/unpause-until: <RFC 3339 time>`; the keeper " +
-				"re-pauses it then. For a ScaledObject KServe generates, put the annotations on the InferenceService (KServe copies them).",
+				"re-pauses it then. For a ScaledObject KServe generates, annotate the generated ScaledObject itself: KServe updates it only when its " +
+				"`.spec` differs from what the InferenceService asks for, so an annotation-only change of the InferenceService never reaches it (and " +
+				"InferenceService annotations land on the predictor pods too). KServe's next spec-changing update replaces the ScaledObject's " +
+				"annotations with its own, dropping the un-pause, and scaleguard pauses it again.",
 			Check: policies.On(checkPausedDefault),
 		},
 		policies.Rule{
@@ -71,9 +80,18 @@ func init() {
 			ID: IdleCostID, Kinds: scaledObjects, Action: policies.Warn,
 			Summary: "minReplicaCount >= 1 on a GPU tier: say how many GPU-hours (and how much money) an idle month keeps allocated",
 			Doc: "`minReplicaCount` replicas stay up with no load (KEDA's default is 0; an `idleReplicaCount` below it is what stays up when no trigger " +
-				"is active). On a GPU tier that is N GPUs for 730 hours a month, paused or not, since un-pausing is one annotation away. GPUs per replica " +
-				"are summed over the target's pod templates (for a ModelServing: every role's replicas × (entry pod + workerReplicas worker pods)). " +
-				"With `gpu.hourlyPrice` set, the message gives the money too.",
+				"is active). On a GPU tier that is N GPUs for 730 hours a month. A paused ScaledObject is warned about too, since un-pausing is one " +
+				"annotation away: while paused KEDA leaves the replicas where they are (or holds `paused-replicas`), and minReplicaCount applies again " +
+				"once un-paused; the message says so. GPUs per replica are summed over the target's pod templates (for a ModelServing: every role's " +
+				"replicas × (entry pod + workerReplicas worker pods); a pod's count is Kubernetes' effective request: app containers plus sidecar init " +
+				"containers, or a one-shot init container plus the sidecars declared before it, whichever is larger). When the tier comes from " +
+				"placement or the namespace label alone, no accelerator is requested and the message says the GPUs cannot be counted. " +
+				"With `gpu.hourlyPrice` set, the message gives the money too.\n\n" +
+				"The fix is `minReplicaCount: 0`, except where KEDA refuses it: when every trigger is `cpu` or `memory` (KEDA counts those as always " +
+				"active, so it rejects minReplicaCount 0 and never applies an idleReplicaCount), the message asks for a trigger that drops to 0 with no " +
+				"load, or for keeping the ScaledObject paused with the target at 0 (`autoscaling.keda.sh/paused-replicas: \"0\"`). For a ScaledObject " +
+				"KServe generates it names the InferenceService's `spec.predictor.minReplicas` (and `spec.predictor.autoScaling.metrics`), which KServe " +
+				"writes into the ScaledObject over edits made there.",
 			Check: policies.On(checkIdleCost),
 		},
 		policies.Rule{
@@ -89,7 +107,7 @@ func init() {
 			Summary: "a GPU-tier ScaledObject scales down faster than gpu.minCooldownSeconds (300 s)",
 			Doc: "GPU replicas take minutes to start and load a model, so scaling them away after a short quiet spell makes the next burst wait for a " +
 				"cold start, and replicas flap. `cooldownPeriod` (KEDA's default 300 s) governs the last replica's removal when the ScaledObject can " +
-				"scale to zero (`minReplicaCount` 0, or an `idleReplicaCount`); the HPA's " +
+				"scale to zero (`minReplicaCount` 0, or an `idleReplicaCount`, with a trigger other than cpu or memory: those are always active); the HPA's " +
 				"`advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds` (Kubernetes' default 300 s) governs " +
 				"scale-down between 1 and N. Either below `gpu.minCooldownSeconds` is warned about.",
 			Check: policies.On(checkCooldown),

@@ -6,8 +6,6 @@ import (
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
@@ -18,15 +16,11 @@ import (
 // ownerInferenceService is the InferenceService whose controller generated
 // the ScaledObject (KServe with autoscalerClass keda).
 func ownerInferenceService(so *kedav1alpha1.ScaledObject, ns string, view policies.ClusterView) (*kservev1beta1.InferenceService, bool) {
-	ref := metav1.GetControllerOf(so)
-	if ref == nil || ref.Kind != "InferenceService" {
+	name := generatedBy(so)
+	if name == "" {
 		return nil, false
 	}
-	gv, err := schema.ParseGroupVersion(ref.APIVersion)
-	if err != nil || gv.Group != kservev1beta1.GroupVersion.Group {
-		return nil, false
-	}
-	return view.InferenceService(ns, ref.Name)
+	return view.InferenceService(ns, name)
 }
 
 // predictorOf finds the InferenceService whose predictor Deployment is
@@ -62,8 +56,16 @@ func predictorShapes(isvc *kservev1beta1.InferenceService, t *Tier) []podShape {
 	t.Target = fmt.Sprintf("InferenceService %q (predictor Deployment %q)", isvc.Name, PredictorDeployment(isvc))
 	p := &isvc.Spec.Predictor
 	spec := podSpecOf(p.PodSpec)
+	// A model or framework predictor's container is the ServingRuntime's
+	// container merged with what the predictor declares; scaleguard reads
+	// only the latter.
+	var runtime string
 	if p.Model != nil {
 		spec.Containers = append(spec.Containers, corev1.Container{Name: "kserve-container", Resources: p.Model.Resources})
+		runtime = fmt.Sprintf("the ServingRuntime KServe selects for model format %q", p.Model.ModelFormat.Name)
+		if p.Model.Runtime != nil && *p.Model.Runtime != "" {
+			runtime = fmt.Sprintf("(Cluster)ServingRuntime %q", *p.Model.Runtime)
+		}
 	}
 	for _, fw := range []struct {
 		name string
@@ -75,7 +77,15 @@ func predictorShapes(isvc *kservev1beta1.InferenceService, t *Tier) []podShape {
 	} {
 		if fw.spec != nil {
 			spec.Containers = append(spec.Containers, corev1.Container{Name: fw.name, Resources: fw.spec.Resources})
+			if runtime == "" {
+				runtime = fmt.Sprintf("the ServingRuntime KServe selects for the %s predictor", fw.name)
+			}
 		}
+	}
+	if runtime != "" && len(p.Containers) == 0 && !declaresResources(spec.Containers) {
+		t.Runtime = runtime
+		t.Why = fmt.Sprintf("the predictor of InferenceService %q declares no resources or containers of its own, so its model container "+
+			"takes them from %s, which scaleguard does not read", isvc.Name, runtime)
 	}
 	shapes := []podShape{{where: "predictor", spec: spec, pods: 1}}
 	if p.WorkerSpec != nil {
@@ -84,6 +94,17 @@ func predictorShapes(isvc *kservev1beta1.InferenceService, t *Tier) []podShape {
 		shapes = append(shapes, podShape{where: "predictor workerSpec", spec: podSpecOf(p.WorkerSpec.PodSpec), pods: 0})
 	}
 	return shapes
+}
+
+// declaresResources reports whether any container requests or limits
+// anything.
+func declaresResources(cs []corev1.Container) bool {
+	for _, c := range cs {
+		if len(c.Resources.Requests) > 0 || len(c.Resources.Limits) > 0 || len(c.Resources.Claims) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func podSpecOf(p kservev1beta1.PodSpec) *corev1.PodSpec {

@@ -31,8 +31,15 @@ type Tier struct {
 	// Absent is true when the tier is undetermined because the target does
 	// not exist yet (rather than because scaleguard cannot read it).
 	Absent bool
+	// Runtime names the (Cluster)ServingRuntime a KServe predictor takes
+	// its container resources from, which scaleguard does not read: the
+	// tier is undetermined unless another signal decides it, and the
+	// runtime's GPUs are never counted.
+	Runtime string
 	// Signals are the reasons the target is on a GPU tier.
 	Signals []string
+	// origins are the kinds of evidence Signals are, index by index.
+	origins []origin
 	// Accelerators are the accelerator units one replica of the scaled
 	// workload asks for, sorted by name.
 	Accelerators []Accelerator
@@ -75,6 +82,32 @@ func (t Tier) Reason() string {
 	return fmt.Sprintf("%s, and %d more", t.Signals[0], len(t.Signals)-1)
 }
 
+// Origin says where the GPU tier came from, for messages. When scaleguard
+// counted accelerator units it is Reason; otherwise it also names the kind
+// of evidence (placement, the namespace label, a device claim), so that no
+// message claims GPUs scaleguard cannot count.
+func (t Tier) Origin() string {
+	if len(t.Signals) == 0 || len(t.origins) == 0 || t.GPUsPerReplica() > 0 {
+		return t.Reason()
+	}
+	kind := "accelerators of pods that do not scale with this ScaledObject"
+	switch t.origins[0] {
+	case fromPlacement:
+		kind = "placement only, no accelerator requested"
+		if t.Runtime != "" {
+			kind = "placement only"
+		}
+	case fromNamespace:
+		kind = "the namespace label only"
+	case fromClaim:
+		kind = "a device claim scaleguard cannot count per replica"
+	}
+	if t.Runtime != "" {
+		kind += ", container resources from " + t.Runtime + " unread"
+	}
+	return kind + ": " + t.Reason()
+}
+
 // Classify resolves the ScaledObject's scale target through the view and
 // reads its pod templates, and the namespace's labels, for GPU signals.
 func Classify(so *kedav1alpha1.ScaledObject, view policies.ClusterView, s *policies.GPUSettings) Tier {
@@ -92,9 +125,10 @@ func Classify(so *kedav1alpha1.ScaledObject, view policies.ClusterView, s *polic
 			r := readPod(sh.spec, ns, view, s)
 			for _, sig := range r.signals {
 				if sh.where != "" {
-					sig = sh.where + ": " + sig
+					sig.text = sh.where + ": " + sig.text
 				}
-				t.Signals = append(t.Signals, sig)
+				t.Signals = append(t.Signals, sig.text)
+				t.origins = append(t.origins, sig.origin)
 			}
 			for name, n := range r.units {
 				units[name] += sh.pods * n
@@ -110,6 +144,16 @@ func Classify(so *kedav1alpha1.ScaledObject, view policies.ClusterView, s *polic
 	if nsSignal != "" {
 		t.Determined = true
 		t.Signals = append(t.Signals, nsSignal)
+		t.origins = append(t.origins, fromNamespace)
+	}
+	if t.Runtime != "" {
+		if len(t.Signals) > 0 {
+			// Another signal decides: the runtime's resources could only
+			// add GPUs.
+			t.Why = ""
+		} else {
+			t.Determined = false
+		}
 	}
 	t.GPU = len(t.Signals) > 0
 	return t

@@ -32,9 +32,16 @@ spec:
 `, podSpec)
 }
 
+// cpuTrigger is scaledObject's trigger; queueTrigger one that drops to 0
+// with no load, so the ScaledObject can scale to zero.
+const (
+	cpuTrigger   = `{type: cpu, metricType: Utilization, metadata: {value: "50"}}`
+	queueTrigger = `{type: prometheus, metadata: {serverAddress: "http://prometheus:9090", query: "sum(vllm:num_requests_running{namespace=\"serving\", pod=~\"llm-.*\"})", threshold: "5"}}`
+)
+
 // scaledObject is a ScaledObject "llm" in namespace serving scaling the
-// Deployment "llm", with the given annotations and extra spec fields
-// (flow-style YAML, "" for none).
+// Deployment "llm" on CPU, with the given annotations and extra spec
+// fields (flow-style YAML, "" for none).
 func scaledObject(annotations, spec string) string {
 	meta := "{name: llm, namespace: serving}"
 	if annotations != "" {
@@ -46,8 +53,13 @@ kind: ScaledObject
 metadata: ` + meta + `
 spec:
   scaleTargetRef: {name: llm}
-  triggers: [{type: cpu, metricType: Utilization, metadata: {value: "50"}}]
+  triggers: [` + cpuTrigger + `]
 ` + spec
+}
+
+// queueScaledObject is scaledObject scaling on queue depth instead of CPU.
+func queueScaledObject(annotations, spec string) string {
+	return strings.Replace(scaledObject(annotations, spec), cpuTrigger, queueTrigger, 1)
 }
 
 func namespace(labels string) string {
@@ -148,12 +160,10 @@ func TestUndeterminedTierIsAdmittedWithAWarning(t *testing.T) {
 			`the pod template of ReplicaSet "llm" (kind ReplicaSet.apps) is not something scaleguard reads`, "set the annotation yourself"))
 }
 
-// TestClassifyCountsPerReplica checks the accelerator arithmetic directly:
-// sidecar init containers add to the app containers, one-shot init
-// containers only raise the peak, requests default to limits.
-func TestClassifyCountsPerReplica(t *testing.T) {
-	docs := deployment(`{initContainers: [{name: fetch, image: i, resources: {limits: {nvidia.com/gpu: "3"}}}, {name: proxy, image: i, restartPolicy: Always, resources: {limits: {nvidia.com/gpu: "1"}}}], containers: [{name: a, image: i, resources: {requests: {nvidia.com/gpu: "1"}, limits: {nvidia.com/gpu: "1"}}}, {name: b, image: i, resources: {limits: {nvidia.com/gpu: "1", amd.com/gpu: "1"}}}]}`) +
-		scaledObject("", "")
+// classifyLast classifies the last object of docs, a ScaledObject, with
+// every object as the view.
+func classifyLast(t *testing.T, docs string) gpu.Tier {
+	t.Helper()
 	objs, err := manifests.Parse("test", strings.NewReader(docs))
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +180,18 @@ func TestClassifyCountsPerReplica(t *testing.T) {
 			so = s
 		}
 	}
-	tier := gpu.Classify(so, view, &policies.DefaultSettings().GPU)
+	if so == nil {
+		t.Fatal("no ScaledObject in docs")
+	}
+	return gpu.Classify(so, view, &policies.DefaultSettings().GPU)
+}
+
+// TestClassifyCountsPerReplica checks the accelerator arithmetic directly:
+// sidecar init containers add to the app containers, one-shot init
+// containers only raise the peak, requests default to limits.
+func TestClassifyCountsPerReplica(t *testing.T) {
+	tier := classifyLast(t, deployment(`{initContainers: [{name: fetch, image: i, resources: {limits: {nvidia.com/gpu: "3"}}}, {name: proxy, image: i, restartPolicy: Always, resources: {limits: {nvidia.com/gpu: "1"}}}], containers: [{name: a, image: i, resources: {requests: {nvidia.com/gpu: "1"}, limits: {nvidia.com/gpu: "1"}}}, {name: b, image: i, resources: {limits: {nvidia.com/gpu: "1", amd.com/gpu: "1"}}}]}`)+
+		scaledObject("", ""))
 	if !tier.GPU || !tier.Determined || tier.Target != `Deployment "llm"` {
 		t.Fatalf("tier %+v", tier)
 	}
@@ -181,6 +202,47 @@ func TestClassifyCountsPerReplica(t *testing.T) {
 	}
 	if tier.GPUsPerReplica() != 4 || len(tier.Signals) != 5 {
 		t.Errorf("%d GPUs per replica from %d signals %q, want 4 from 5", tier.GPUsPerReplica(), len(tier.Signals), tier.Signals)
+	}
+}
+
+// TestSidecarArithmetic is Kubernetes' effective request of a pod
+// (KEP-753) for accelerators: app containers plus every sidecar (an init
+// container with restartPolicy Always) run together; a one-shot init
+// container runs beside the sidecars declared before it, not after it.
+func TestSidecarArithmetic(t *testing.T) {
+	gpus := func(name, n string, sidecar bool) string {
+		policy := ""
+		if sidecar {
+			policy = "restartPolicy: Always, "
+		}
+		return "{name: " + name + ", image: i, " + policy + "resources: {limits: {nvidia.com/gpu: \"" + n + "\"}}}"
+	}
+	plain := "{name: app, image: i}"
+	cases := map[string]struct {
+		inits, containers []string
+		want              int64
+	}{
+		"sidecar beside the app":                    {[]string{gpus("proxy", "1", true)}, []string{gpus("app", "2", false)}, 3},
+		"sidecar only":                              {[]string{gpus("proxy", "1", true)}, []string{plain}, 1},
+		"sidecar runs beside a later one-shot init": {[]string{gpus("proxy", "1", true), gpus("warm", "2", false)}, []string{plain}, 3},
+		"sidecar starts after an earlier one-shot":  {[]string{gpus("warm", "2", false), gpus("proxy", "1", true)}, []string{plain}, 2},
+		"the app phase is the larger":               {[]string{gpus("proxy", "1", true), gpus("warm", "1", false)}, []string{gpus("app", "2", false)}, 3},
+		"one-shot inits do not add up":              {[]string{gpus("a", "2", false), gpus("b", "3", false)}, []string{gpus("app", "1", false)}, 3},
+		"two sidecars, then a one-shot":             {[]string{gpus("s1", "1", true), gpus("s2", "1", true), gpus("warm", "2", false)}, []string{gpus("app", "1", false)}, 4},
+		"restartPolicy Never is a one-shot":         {[]string{strings.Replace(gpus("warm", "2", false), "resources", "restartPolicy: Never, resources", 1)}, []string{gpus("app", "1", false)}, 2},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			spec := "{initContainers: [" + strings.Join(tc.inits, ", ") + "], containers: [" + strings.Join(tc.containers, ", ") + "]}"
+			tier := classifyLast(t, deployment(spec)+scaledObject("", ""))
+			if got := tier.GPUsPerReplica(); got != tc.want {
+				t.Errorf("%d nvidia.com/gpu per replica, want %d (signals %q)", got, tc.want, tier.Signals)
+			}
+		})
+	}
+	tier := classifyLast(t, deployment("{initContainers: ["+gpus("proxy", "1", true)+"], containers: ["+plain+"]}")+scaledObject("", ""))
+	if fmt.Sprint(tier.Signals) != `[sidecar init container "proxy" limits nvidia.com/gpu: 1]` {
+		t.Errorf("signals %q", tier.Signals)
 	}
 }
 

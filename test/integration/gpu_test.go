@@ -157,11 +157,17 @@ func TestGPUFullUpdateWithoutTheAnnotationStaysPaused(t *testing.T) {
 		if i == 1 {
 			desired.SetAnnotations(map[string]string{"serving.kserve.io/autoscalerClass": "keda"})
 		}
+		warns = nil
 		if err := c.Update(ctx, desired); err != nil {
 			t.Fatalf("update %d: %v", i, err)
 		}
 		if got := desired.GetAnnotations(); got[gpu.PausedAnnotation] != "true" {
 			t.Fatalf("update %d: stored annotations %v", i, got)
+		}
+		// The client is told why an update was paused.
+		if !hasWarning(warns, "[gpu-paused-default] mutated metadata.annotations[autoscaling.keda.sh/paused]: ",
+			`set to "true" on this update, which drops the stored pause decision`) {
+			t.Errorf("update %d: warnings %q", i, warns)
 		}
 		so = desired
 	}
@@ -331,7 +337,7 @@ func TestGPUUnpausedWhenTheMutatingWebhookIsGone(t *testing.T) {
 		}
 		if st.Code != http.StatusUnprocessableEntity || len(causes) != 1 ||
 			causes[0].Field != "metadata.annotations[autoscaling.keda.sh/paused]" ||
-			!strings.Contains(causes[0].Message, `[gpu-unpaused] is missing on a GPU-tier ScaledObject: Deployment "raw-vllm" runs on GPUs`) {
+			!strings.Contains(causes[0].Message, `[gpu-unpaused] is missing on a GPU-tier ScaledObject: Deployment "raw-vllm" runs on a GPU tier`) {
 			t.Errorf("dryRun=%v: %d %+v", dry, st.Code, st.Details)
 		}
 	}
