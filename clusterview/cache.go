@@ -3,6 +3,7 @@ package clusterview
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/scaleguard/scaleguard/apis"
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
@@ -323,4 +325,44 @@ func (v *Cache) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool)
 func (v *Cache) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
 	o := &argov1alpha1.Rollout{}
 	return o, v.get(gvkRollout, ns, name, o)
+}
+
+// WaitSeen waits until the cache holds the object of kind gvk at
+// resourceVersion rv or later (or ctx ends), and reports whether it does.
+// Tools that apply objects one after another through the webhook (the
+// demo) use it so that each object is judged against the ones before it,
+// as a cluster that is not being written to by the second would.
+func (v *Cache) WaitSeen(ctx context.Context, gvk schema.GroupVersionKind, ns, name, rv string) bool {
+	if !v.served[gvk] {
+		return true
+	}
+	obj, err := apis.Scheme.New(gvk)
+	if err != nil {
+		return true
+	}
+	cobj, ok := obj.(client.Object)
+	if !ok {
+		return true
+	}
+	for {
+		if err := v.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, cobj); err == nil && notOlder(cobj.GetResourceVersion(), rv) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// notOlder compares resource versions, which the API server documents as
+// opaque but serves as increasing integers; anything else must be equal.
+func notOlder(have, want string) bool {
+	h, err1 := strconv.ParseUint(have, 10, 64)
+	w, err2 := strconv.ParseUint(want, 10, 64)
+	if err1 != nil || err2 != nil {
+		return have == want
+	}
+	return h >= w
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,15 +34,23 @@ type Outcome struct {
 	Causes []string
 	// Warnings are the warnings the API server returned.
 	Warnings []string
+	// stored is the object as the API server stored it, nil unless written.
+	stored client.Object
 	// Changes are the changes admission made to a guarded object as sent
 	// (server defaults of new fields outside metadata left out).
 	Changes []string
 }
 
+// Seen waits until the webhook's view holds an object just written (kind,
+// namespace, name, resourceVersion); nil when there is no view to wait for.
+type Seen func(ctx context.Context, gvk schema.GroupVersionKind, namespace, name, resourceVersion string) bool
+
 // Apply sends every manifest to the API server in order (Namespaces
 // first), as `kubectl create` would, falling back to an update when the
-// object exists, and reports what happened to each.
-func Apply(ctx context.Context, cfg *rest.Config, objs []manifests.Object) ([]Outcome, error) {
+// object exists, and reports what happened to each. With seen, each write
+// waits (up to 5 s) until the webhook's view holds it, so the next object is
+// judged against it.
+func Apply(ctx context.Context, cfg *rest.Config, objs []manifests.Object, seen Seen) ([]Outcome, error) {
 	rec := &warningRecorder{}
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandler = rec
@@ -55,7 +64,13 @@ func Apply(ctx context.Context, cfg *rest.Config, objs []manifests.Object) ([]Ou
 	})
 	var out []Outcome
 	for _, o := range ordered {
-		out = append(out, applyOne(ctx, c, rec, o))
+		res := applyOne(ctx, c, rec, o)
+		if seen != nil && res.stored != nil {
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			seen(wctx, res.Object.GVK, res.stored.GetNamespace(), res.stored.GetName(), res.stored.GetResourceVersion())
+			cancel()
+		}
+		out = append(out, res)
 	}
 	return out, nil
 }
@@ -118,6 +133,7 @@ func applyOne(ctx context.Context, c client.Client, rec *warningRecorder, o mani
 	if apis.IsGuarded(o.GVK) {
 		out.Changes = admissionChanges(sent.Object, u.Object)
 	}
+	out.stored = u
 	return out
 }
 

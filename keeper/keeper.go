@@ -11,6 +11,7 @@ package keeper
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -53,6 +54,10 @@ type Keeper struct {
 	Now func() time.Time
 	// Log is the keeper's logger.
 	Log logr.Logger
+	// Excluded are namespaces the keeper never touches: the ones the webhook
+	// configurations exclude (kube-system and scaleguard's own), so that no
+	// object is changed there that admission never judged.
+	Excluded []string
 }
 
 // AdmissionLag is how much older than a ScaledObject its target may be and
@@ -127,6 +132,9 @@ func Decide(so *kedav1alpha1.ScaledObject, tier gpu.Tier, now time.Time) Plan {
 
 // Reconcile implements reconcile.Reconciler.
 func (k *Keeper) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	if slices.Contains(k.Excluded, req.Namespace) {
+		return reconcile.Result{}, nil
+	}
 	so := &kedav1alpha1.ScaledObject{}
 	if err := k.Client.Get(ctx, req.NamespacedName, so); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)

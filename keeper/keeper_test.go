@@ -195,3 +195,26 @@ func TestReconcileOnARefusedPatch(t *testing.T) {
 		})
 	}
 }
+
+func TestReconcileLeavesExcludedNamespacesAlone(t *testing.T) {
+	so := scaledObject(t0, map[string]string{gpu.PausedAnnotation: "false", gpu.UnpauseUntilAnnotation: "2026-03-01T11:59:59Z"})
+	objs := []client.Object{so, gpuDeployment(t0, "1")}
+	c := fake.NewClientBuilder().WithScheme(apis.Scheme).WithObjects(objs...).Build()
+	rec := events.NewFakeRecorder(10)
+	k := &keeper.Keeper{
+		Client: c, View: clusterview.NewManifests(objs...), Recorder: rec, Log: log.Log,
+		Settings: func() *policies.Settings { return policies.DefaultSettings() }, Now: func() time.Time { return t0 },
+		Excluded: []string{"serving"},
+	}
+	res, err := k.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "serving", Name: "llm"}})
+	if err != nil || res.RequeueAfter != 0 {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	got := &kedav1alpha1.ScaledObject{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "serving", Name: "llm"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Annotations[gpu.PausedAnnotation] != "false" || len(rec.Events) != 0 {
+		t.Errorf("an excluded namespace was touched: annotations %v, %d events", got.Annotations, len(rec.Events))
+	}
+}

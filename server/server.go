@@ -68,6 +68,10 @@ type Options struct {
 	ReadThrough bool
 }
 
+// ExcludedNamespaces are never judged by the webhooks (their configurations'
+// namespaceSelector in config/webhook) nor touched by the pause keeper.
+var ExcludedNamespaces = []string{"scaleguard-system", "kube-system"}
+
 // DefaultLeaderElectionID is the name of the pause keeper's Lease.
 const DefaultLeaderElectionID = "scaleguard-pause-keeper"
 
@@ -206,6 +210,7 @@ func setupKeeper(mgr manager.Manager, view *clusterview.Cache, settings *policie
 		Settings: func() *policies.Settings { return settings },
 		Recorder: mgr.GetEventRecorder("scaleguard"),
 		Log:      log.WithName("keeper"),
+		Excluded: ExcludedNamespaces,
 	}
 	if err := k.SetupWithManager(mgr, served); err != nil {
 		return fmt.Errorf("setting up the pause keeper: %w", err)

@@ -156,9 +156,14 @@ func checkExpiry(so *kedav1alpha1.ScaledObject, in *policies.Input, t *Tier) []p
 	case in.Now.IsZero() || !written:
 		return nil
 	case !until.After(in.Now):
-		return []policies.Finding{policies.Warnf(unpauseUntilPath,
-			"%s has already passed, so scaleguard re-pauses this GPU-tier ScaledObject right away; write a later time to keep it un-paused",
-			until.Format(time.RFC3339))}
+		// Written again after it passed, the un-pause would be undone by the
+		// pause keeper at once, and re-written by a GitOps tool's self-heal,
+		// in a loop that flaps KEDA on GPU replicas: refused, whatever
+		// requireUnpauseExpiry says.
+		return []policies.Finding{policies.Denyf(unpauseUntilPath,
+			"%s has already passed: the un-pause it bounds is over, and writing it again would only have scaleguard re-pause this GPU-tier ScaledObject at once "+
+				"(and a GitOps tool with self-heal un-pause it again, in a loop); write autoscaling.keda.sh/paused: \"true\", or a new expiry at most %s ahead",
+			until.Format(time.RFC3339), window)}
 	case until.Sub(in.Now) > window:
 		return finding("%s is %s ahead, more than the %s an un-paused GPU-tier ScaledObject may run; write a time before %s",
 			until.Format(time.RFC3339), roundDuration(until.Sub(in.Now)), window, in.Now.Add(window).UTC().Format(time.RFC3339))

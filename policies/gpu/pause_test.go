@@ -205,17 +205,20 @@ func TestUnpauseExpiry(t *testing.T) {
 		settings    *policies.Settings
 		want        []policytest.Want
 	}{
-		"2h ahead":             {unpaused("2026-03-01T14:00:00Z"), require, nil},
-		"exactly the window":   {unpaused("2026-03-01T20:00:00+00:00"), require, nil},
-		"missing, warn only":   {unpaused(""), nil, []policytest.Want{policytest.Warn(gpu.UnpausedID, untilField, "is missing", "re-pauses it then")}},
-		"missing, required":    {unpaused(""), require, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, "is missing")}},
-		"9h ahead, warn only":  {unpaused("2026-03-01T21:00:00Z"), nil, []policytest.Want{policytest.Warn(gpu.UnpausedID, untilField, "is 9h0m0s ahead, more than the 8h0m0s", "before 2026-03-01T20:00:00Z")}},
-		"9h ahead, required":   {unpaused("2026-03-01T21:00:00Z"), require, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, "is 9h0m0s ahead")}},
-		"not RFC 3339":         {unpaused("tomorrow 9am"), require, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, `is "tomorrow 9am", not an RFC 3339 time`)}},
-		"already passed":       {unpaused("2026-03-01T11:00:00Z"), require, []policytest.Want{policytest.Warn(gpu.UnpausedID, untilField, "has already passed", "re-pauses")}},
-		"paused, expiry stale": {`{autoscaling.keda.sh/paused: "true", scaleguard.io/unpause-until: "2026-03-01T11:00:00Z"}`, require, nil},
-		"paused, expiry far":   {`{autoscaling.keda.sh/paused: "true", scaleguard.io/unpause-until: "2027-01-01T00:00:00Z"}`, require, nil},
-		"paused-replicas wins": {`{autoscaling.keda.sh/paused: "false", autoscaling.keda.sh/paused-replicas: "0"}`, require, nil},
+		"2h ahead":            {unpaused("2026-03-01T14:00:00Z"), require, nil},
+		"exactly the window":  {unpaused("2026-03-01T20:00:00+00:00"), require, nil},
+		"missing, warn only":  {unpaused(""), nil, []policytest.Want{policytest.Warn(gpu.UnpausedID, untilField, "is missing", "re-pauses it then")}},
+		"missing, required":   {unpaused(""), require, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, "is missing")}},
+		"9h ahead, warn only": {unpaused("2026-03-01T21:00:00Z"), nil, []policytest.Want{policytest.Warn(gpu.UnpausedID, untilField, "is 9h0m0s ahead, more than the 8h0m0s", "before 2026-03-01T20:00:00Z")}},
+		"9h ahead, required":  {unpaused("2026-03-01T21:00:00Z"), require, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, "is 9h0m0s ahead")}},
+		"not RFC 3339":        {unpaused("tomorrow 9am"), require, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, `is "tomorrow 9am", not an RFC 3339 time`)}},
+		"already passed":      {unpaused("2026-03-01T11:00:00Z"), require, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, "has already passed", "in a loop", `write autoscaling.keda.sh/paused: "true"`)}},
+		// Refused even when an expiry is not required: written again after it
+		// passed, it would loop between the pause keeper and a GitOps tool.
+		"already passed, warn only": {unpaused("2026-03-01T11:00:00Z"), nil, []policytest.Want{policytest.Deny(gpu.UnpausedID, untilField, "has already passed")}},
+		"paused, expiry stale":      {`{autoscaling.keda.sh/paused: "true", scaleguard.io/unpause-until: "2026-03-01T11:00:00Z"}`, require, nil},
+		"paused, expiry far":        {`{autoscaling.keda.sh/paused: "true", scaleguard.io/unpause-until: "2027-01-01T00:00:00Z"}`, require, nil},
+		"paused-replicas wins":      {`{autoscaling.keda.sh/paused: "false", autoscaling.keda.sh/paused-replicas: "0"}`, require, nil},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

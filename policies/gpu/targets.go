@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
@@ -108,9 +109,12 @@ func declaresResources(cs []corev1.Container) bool {
 }
 
 func podSpecOf(p kservev1beta1.PodSpec) *corev1.PodSpec {
+	// The slices are clipped: the InferenceService may be the informer
+	// cache's own object, and appending the model container to a slice with
+	// spare capacity would write into it.
 	return &corev1.PodSpec{
-		Containers:     p.Containers,
-		InitContainers: p.InitContainers,
+		Containers:     slices.Clip(p.Containers),
+		InitContainers: slices.Clip(p.InitContainers),
 		NodeSelector:   p.NodeSelector,
 		Affinity:       p.Affinity,
 		Tolerations:    p.Tolerations,

@@ -71,7 +71,7 @@ func TestExamplesThroughTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs)
+	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs, view.WaitSeen)
 	if err != nil {
 		t.Fatal(err)
 	}

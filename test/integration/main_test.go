@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/clusterview"
 	"github.com/scaleguard/scaleguard/controlplane"
 	_ "github.com/scaleguard/scaleguard/policies/all"
 	"github.com/scaleguard/scaleguard/server"
@@ -30,6 +31,8 @@ import (
 const leaseNamespace = "scaleguard-system"
 
 var (
+	// view is the running server's view, to wait for objects it must see.
+	view      *clusterview.Cache
 	env       *controlplane.Env
 	probeAddr string
 	metrics   string
@@ -82,6 +85,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		return 1
 	}
+	view = srv.View
 	var runErr error
 	finished := make(chan struct{})
 	go func() { runErr = srv.Manager.Start(ctx); close(finished) }()
