@@ -32,13 +32,20 @@ type ScopeProfile struct {
 	// for the default profile.
 	MetricPrefix string `json:"metricPrefix,omitempty"`
 	// RequireNamespace, when true, requires an equality matcher naming the
-	// object's own namespace. Metrics of a component shared across
-	// namespaces carry that component's namespace and set it to false.
+	// object's own namespace on one of NamespaceLabels. Metrics of a
+	// component shared across namespaces carry that component's namespace
+	// and set it to false.
 	RequireNamespace bool `json:"requireNamespace"`
-	// NamespaceLabel is the label that carries the scraped pod's namespace
-	// ("namespace" when empty; e.g. kubernetes_namespace under older
-	// annotation-based scrape configurations).
-	NamespaceLabel string `json:"namespaceLabel,omitempty"`
+	// NamespaceLabels are the labels that may carry the namespace of the
+	// workload a series describes, the first preferred in fixes
+	// (["namespace"] when empty). An exporter that reports other pods'
+	// metrics names them in labels of its own (Kepler:
+	// container_namespace), and Prometheus renames an exporter's label that
+	// clashes with a target label to exported_<label> unless the scrape
+	// honors the exporter's labels (honorLabels: true), so namespace is
+	// then the exporter's own. Any of them naming another namespace reads
+	// another namespace's series.
+	NamespaceLabels []string `json:"namespaceLabels,omitempty"`
 	// WorkloadLabels are the labels that identify a workload; a selector
 	// must narrow at least one of them with an equality matcher or a regex
 	// that matches neither everything nor the empty string.
@@ -62,6 +69,46 @@ func DefaultPromQLSettings() PromQLSettings {
 			Name:           "kthena-router",
 			MetricPrefix:   "kthena_router_",
 			WorkloadLabels: []string{"model"},
+		}, {
+			// NVIDIA dcgm-exporter runs on every GPU node and labels a GPU's
+			// series with the pod using it as namespace, pod and container
+			// (pod_namespace, pod_name, container_name with
+			// --use-old-namespace). Its Helm chart's ServiceMonitor does not
+			// honor labels by default, so Prometheus stores them as
+			// exported_namespace, exported_pod and exported_container.
+			Name:             "dcgm-exporter",
+			MetricPrefix:     "DCGM_",
+			RequireNamespace: true,
+			NamespaceLabels:  []string{"exported_namespace", "namespace", "pod_namespace"},
+			WorkloadLabels:   []string{"exported_pod", "pod", "exported_container", "container", "pod_name", "container_name"},
+		}, {
+			// ingress-nginx labels request metrics with the Ingress's
+			// namespace, ingress and backend service; the controller's own
+			// namespace and pod are controller_namespace and controller_pod.
+			// Scraped without honorLabels, namespace and service become
+			// exported_namespace and exported_service.
+			Name:             "ingress-nginx",
+			MetricPrefix:     "nginx_ingress_controller_",
+			RequireNamespace: true,
+			NamespaceLabels:  []string{"exported_namespace", "namespace"},
+			WorkloadLabels:   []string{"ingress", "exported_service", "service"},
+		}, {
+			// Kepler (before 0.10) labels container energy with
+			// container_namespace, pod_name and container_name; namespace
+			// and pod are Kepler's own pod.
+			Name:             "kepler",
+			MetricPrefix:     "kepler_",
+			RequireNamespace: true,
+			NamespaceLabels:  []string{"container_namespace", "pod_namespace"},
+			WorkloadLabels:   []string{"pod_name", "container_name"},
+		}, {
+			// Kepler 0.10 and later label pod energy with pod_namespace and
+			// pod_name.
+			Name:             "kepler-pod",
+			MetricPrefix:     "kepler_pod_",
+			RequireNamespace: true,
+			NamespaceLabels:  []string{"pod_namespace"},
+			WorkloadLabels:   []string{"pod_name"},
 		}},
 	}
 }
@@ -83,13 +130,13 @@ func (s PromQLSettings) ProfileFor(name string) ScopeProfile {
 	return best
 }
 
-// Namespace is the label that carries the namespace of the profile's
-// series.
-func (p ScopeProfile) Namespace() string {
-	if p.NamespaceLabel == "" {
-		return "namespace"
+// Namespaces are the labels that may carry the namespace of the
+// profile's series, the preferred first.
+func (p ScopeProfile) Namespaces() []string {
+	if len(p.NamespaceLabels) == 0 {
+		return []string{"namespace"}
 	}
-	return p.NamespaceLabel
+	return p.NamespaceLabels
 }
 
 // validate lists what is wrong with the PromQL settings.
@@ -126,12 +173,24 @@ func (p ScopeProfile) validate(where string) []string {
 	if len(p.WorkloadLabels) == 0 {
 		errs = append(errs, where+".workloadLabels: at least one label is required")
 	}
-	if p.NamespaceLabel != "" && !model.LegacyValidation.IsValidLabelName(p.NamespaceLabel) {
-		errs = append(errs, fmt.Sprintf("%s.namespaceLabel: %q is not a label name", where, p.NamespaceLabel))
+	namespaces := map[string]bool{}
+	for i, l := range p.NamespaceLabels {
+		switch {
+		case !model.LegacyValidation.IsValidLabelName(l) || l == model.MetricNameLabel:
+			errs = append(errs, fmt.Sprintf("%s.namespaceLabels[%d]: %q is not a label name", where, i, l))
+		case namespaces[l]:
+			errs = append(errs, fmt.Sprintf("%s.namespaceLabels[%d]: %q is listed twice", where, i, l))
+		}
+		namespaces[l] = true
 	}
 	for i, l := range p.WorkloadLabels {
-		if !model.LegacyValidation.IsValidLabelName(l) || l == model.MetricNameLabel {
+		switch {
+		case !model.LegacyValidation.IsValidLabelName(l) || l == model.MetricNameLabel:
 			errs = append(errs, fmt.Sprintf("%s.workloadLabels[%d]: %q is not a label name", where, i, l))
+		case namespaces[l] || (len(p.NamespaceLabels) == 0 && l == "namespace"):
+			// A namespace label names no workload: it would let a
+			// namespace matcher alone pass as scoped.
+			errs = append(errs, fmt.Sprintf("%s.workloadLabels[%d]: %q is a namespace label", where, i, l))
 		}
 	}
 	return errs

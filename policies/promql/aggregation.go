@@ -3,6 +3,7 @@ package promql
 import (
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -25,6 +26,9 @@ const (
 	// level: one value standing for a replica (avg, max, a quantile, a
 	// ratio); does not grow with the load the way a total does.
 	level
+	// perGroup: an aggregation by (or without) labels the selectors do not
+	// pin, one series per group.
+	perGroup
 )
 
 // outer is a query's outer operation and its shape.
@@ -34,6 +38,9 @@ type outer struct {
 	op string
 	// what says what a level is: "an average", "a quantile", ...
 	what string
+	// free are the grouping labels of a perGroup aggregation no selector
+	// pins; empty for "without", which keeps labels not listed.
+	free []string
 }
 
 // levelOps say what each level-making aggregation or function returns.
@@ -81,6 +88,9 @@ func classify(e parser.Expr) outer {
 		return classify(e.Expr)
 	case *parser.AggregateExpr:
 		op := e.Op.String()
+		if g, ok := grouped(e, nil); ok {
+			return g
+		}
 		switch e.Op {
 		case parser.SUM, parser.COUNT:
 			return outer{shape: total, op: op}
@@ -105,6 +115,18 @@ func classifyCall(c *parser.Call) outer {
 	}
 	name := c.Func.Name
 	switch {
+	case strings.HasPrefix(name, "histogram_") && levelOps[name] != "":
+		// A classic histogram's buckets are grouped by le, which the
+		// function consumes; any other grouping label stays.
+		for _, a := range c.Args {
+			if agg, ok := unwrap(a).(*parser.AggregateExpr); ok {
+				if g, ok := grouped(agg, []string{model.BucketLabel}); ok {
+					g.op = name + " of " + g.op
+					return g
+				}
+			}
+		}
+		return outer{shape: level, op: name, what: levelOps[name]}
 	case levelOps[name] != "":
 		return outer{shape: level, op: name, what: levelOps[name]}
 	case name == "absent" || name == "absent_over_time" || name == "present_over_time" || len(c.Args) == 0:
@@ -149,6 +171,10 @@ func classifyBinary(b *parser.BinaryExpr) outer {
 	if r.shape == constant {
 		return l
 	}
+	if l.shape == perGroup && r.shape == perGroup {
+		// Matched group by group: still one series per group.
+		return l
+	}
 	switch b.Op {
 	case parser.DIV:
 		if l.shape == level {
@@ -174,14 +200,24 @@ func checkAggregation(expr parser.Expr, sels []selector, q Query) []policies.Fin
 	o := classify(expr)
 	averageValue := q.Consumer != KEDA || q.MetricType == "" || q.MetricType == autoscalingv2.AverageValueMetricType
 	switch {
+	case o.shape == perGroup && len(o.free) == 0:
+		return []policies.Finding{warn(AggregationID, q.Field,
+			"outer %s returns one series per combination of the labels it keeps, and %s; drop the grouping, or group by labels the selectors pin with equality matchers",
+			o.op, multiSeries(q.Consumer, "as soon as there are two"))}
+	case o.shape == perGroup:
+		return []policies.Finding{warn(AggregationID, q.Field,
+			"outer %s returns one series per %s, and %s; drop %s from the grouping, or pin it with an equality matcher in every selector",
+			o.op, strings.Join(o.free, " and "), multiSeries(q.Consumer, "as soon as there are two"), strings.Join(o.free, ", "))}
 	case o.shape == perSeries && !pinned(sels):
 		return []policies.Finding{warn(AggregationID, q.Field,
-			"has no outer aggregation, so it returns one series per scraped pod, and %s; wrap it in sum(...)", multiSeries(q.Consumer))}
+			"has no outer aggregation, so it returns one series per scraped pod, and %s; wrap it in sum(...)", multiSeries(q.Consumer, "as soon as two pods serve"))}
 	case o.shape == level && averageValue:
 		return []policies.Finding{warn(AggregationID, q.Field, "%s", levelUnderAverage(o, q))}
 	case o.shape == total && q.Consumer == KEDA && q.MetricType == autoscalingv2.ValueMetricType:
 		return []policies.Finding{warn(AggregationID, q.Field,
-			"outer %s() returns a total, but metricType Value computes desired = ceil(replicas × value / threshold), counting the total once per replica, so it keeps scaling up to maxReplicaCount; remove metricType: Value (AverageValue computes ceil(value / threshold)) or use avg()",
+			"outer %s() returns a total, but metricType Value computes desired = ceil(replicas × value / threshold), so the HPA adds replicas until the total itself falls to the threshold: "+
+				"a queue the added replicas drain settles there, but a total they do not bring down (a request or token rate, requests in flight) multiplies the replicas every sync up to maxReplicaCount while above the threshold and drops them to the minimum below it; "+
+				"remove metricType: Value (AverageValue computes ceil(value / threshold), a per-replica threshold) or use avg()",
 			o.op)}
 	}
 	return nil
@@ -207,11 +243,13 @@ func pinned(sels []selector) bool {
 	return true
 }
 
-func multiSeries(c Consumer) string {
+// multiSeries says how the consumer fails on more than one series; when
+// says when there are two.
+func multiSeries(c Consumer, when string) string {
 	if c == Kthena {
-		return "Kthena's autoscaler needs a single value"
+		return `Kthena's autoscaler fails with "prometheus query must return a single sample vector" ` + when
 	}
-	return `KEDA fails with "returned multiple elements" as soon as two pods serve`
+	return `KEDA fails with "returned multiple elements" ` + when
 }
 
 // levelUnderAverage explains why a level fails under ceil(value /

@@ -1,9 +1,11 @@
 package promql
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
@@ -17,8 +19,8 @@ type policyTarget struct {
 	sourcesPath *field.Path
 	metrics     []kthenav1alpha1.AutoscalingPolicyMetric
 	metricsPath *field.Path
-	// modelServing is the ModelServing scaled.
-	modelServing string
+	// ref is the ModelServing scaled.
+	ref corev1.ObjectReference
 }
 
 // policyTargets lists the three target shapes: homogeneous, heterogeneous
@@ -30,14 +32,14 @@ func policyTargets(ap *kthenav1alpha1.AutoscalingPolicy) []policyTarget {
 	if h := ap.Spec.HomogeneousTarget; h != nil {
 		out = append(out, policyTarget{
 			sources: h.Target.MetricSources, sourcesPath: spec.Child("homogeneousTarget", "target", "metricSources"),
-			metrics: ap.Spec.Metrics, metricsPath: spec.Child("metrics"), modelServing: h.Target.TargetRef.Name,
+			metrics: ap.Spec.Metrics, metricsPath: spec.Child("metrics"), ref: h.Target.TargetRef,
 		})
 	}
 	if h := ap.Spec.HeterogeneousTarget; h != nil {
 		for i, p := range h.Params {
 			out = append(out, policyTarget{
 				sources: p.Target.MetricSources, sourcesPath: spec.Child("heterogeneousTarget", "params").Index(i).Child("target", "metricSources"),
-				metrics: ap.Spec.Metrics, metricsPath: spec.Child("metrics"), modelServing: p.Target.TargetRef.Name,
+				metrics: ap.Spec.Metrics, metricsPath: spec.Child("metrics"), ref: p.Target.TargetRef,
 			})
 		}
 	}
@@ -51,7 +53,7 @@ func policyTargets(ap *kthenav1alpha1.AutoscalingPolicy) []policyTarget {
 			rp := spec.Child("disaggregatedTarget", "roles").Key(r)
 			out = append(out, policyTarget{
 				sources: d.Roles[r].MetricSources, sourcesPath: rp.Child("metricSources"),
-				metrics: d.Roles[r].Metrics, metricsPath: rp.Child("metrics"), modelServing: d.TargetRef.Name,
+				metrics: d.Roles[r].Metrics, metricsPath: rp.Child("metrics"), ref: d.TargetRef,
 			})
 		}
 	}
@@ -61,15 +63,18 @@ func policyTargets(ap *kthenav1alpha1.AutoscalingPolicy) []policyTarget {
 // analyzeAutoscalingPolicy judges the prometheus metric sources of a Kthena
 // AutoscalingPolicy. Kthena sends each query verbatim as an instant query
 // and computes desired = ceil(value / targetValue), the targetValue of the
-// spec.metrics entry named like the source.
+// spec.metrics entry named like the source. A target's queries read the
+// load of that target, so they are scoped to its namespace (targetRef's,
+// the policy's when empty); the targetRef itself is left to the conflict
+// rules, which judge targets in other namespaces.
 func analyzeAutoscalingPolicy(ap *kthenav1alpha1.AutoscalingPolicy, in *policies.Input, check checker) []policies.Finding {
-	ns := in.Namespace()
 	var out []policies.Finding
 	judged := map[string]bool{}
 	for _, t := range policyTargets(ap) {
-		w := Workload{ModelServing: t.modelServing}
-		if t.modelServing != "" {
-			w.PodPrefix = t.modelServing + "-"
+		w := Workload{ModelServing: t.ref.Name}
+		ns, owner := in.Namespace(), ""
+		if t.ref.Namespace != "" && t.ref.Namespace != ns {
+			ns, owner = t.ref.Namespace, fmt.Sprintf("target ModelServing %q's namespace", t.ref.Name)
 		}
 		names := make([]string, 0, len(t.sources))
 		for n := range t.sources {
@@ -83,11 +88,11 @@ func analyzeAutoscalingPolicy(ap *kthenav1alpha1.AutoscalingPolicy, in *policies
 			}
 			pp := t.sourcesPath.Key(name).Child("prometheus")
 			if strings.TrimSpace(prom.Query) != "" {
-				out = append(out, check(Query{Text: prom.Query, Field: pp.Child("query"), Namespace: ns, Consumer: Kthena, Workload: w})...)
+				out = append(out, check(Query{Text: prom.Query, Field: pp.Child("query"), Namespace: ns, NamespaceOf: owner, Consumer: Kthena, Workload: w})...)
 			} else {
 				out = append(out, deny(InvalidID, pp.Child("query"), "is missing, and Kthena needs a query for a prometheus source; write the PromQL whose value scales the target"))
 			}
-			out = append(out, addressSecrets(prom.ServerURL, pp.Child("serverURL"), Kthena)...)
+			out = append(out, addressSecrets(prom.ServerURL, pp.Child("serverURL"), secretFix(Kthena, ""))...)
 			out = append(out, policyTargetValue(t, name, t.sourcesPath.Key(name), judged)...)
 		}
 	}

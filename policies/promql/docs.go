@@ -1,5 +1,11 @@
 package promql
 
+import (
+	"strings"
+
+	"github.com/scaleguard/scaleguard/policies"
+)
+
 // The rules' documentation, rendered into docs/rules.md.
 
 const where = "Queries are read from ScaledObject `spec.triggers[i]` of `type: prometheus` (`metadata.query`), " +
@@ -18,26 +24,34 @@ const docInvalid = "A query that does not parse never yields a value, so nothing
 	"For an AutoscalingPolicy the divisor is the `targetValue` of the `spec.metrics` (or role `metrics`) entry named like the source; it must be above 0, and a source without an entry is warned about because Kthena never evaluates it.\n\n" +
 	where
 
-const docUnscoped = "A selector without label filters aggregates every model in the cluster: `avg(vllm:num_requests_waiting)` averages all vLLM pods, " +
+var docUnscoped = "A selector without label filters aggregates every model in the cluster: `avg(vllm:num_requests_waiting)` averages all vLLM pods, " +
 	"`sum(kthena_router_active_downstream_requests)` counts every model behind the shared router. The workload then scales on someone else's load.\n\n" +
-	"Each vector or matrix selector must satisfy its metric's scope profile (settings `promql`):\n\n" +
-	"- the default profile (workload-local metrics: `vllm:*`, `sglang:*` and anything no other profile claims) requires `namespace=\"<the object's namespace>\"` " +
-	"(a regex counts only when it is that literal name) and a matcher on a workload label: `pod`, `model_name`, `model`, `service`, `deployment`, `job`, " +
-	"`modelserving_volcano_sh_name`, `serving_kserve_io_inferenceservice` or `app`;\n" +
-	"- the `kthena-router` profile (prefix `kthena_router_`) requires a `model` matcher and no namespace: the router lives in its own namespace.\n\n" +
-	"Administrators add profiles for other shared gateways and exporters, change the workload labels, or name another namespace label " +
-	"(`namespaceLabel`, e.g. `kubernetes_namespace`) in the settings.\n\n" +
+	"Each vector or matrix selector must satisfy its metric's scope profile (settings `promql`): an equality matcher setting one of the profile's namespace labels " +
+	"to the object's namespace (a regex counts only when it is that literal name), and a matcher on one of its workload labels. The built-in profiles:\n\n" +
+	profileDocs(policies.DefaultPromQLSettings()) + "\n\n" +
+	"Exporters that report other pods' metrics (a GPU's, an Ingress's, a container's energy) label them with that pod's namespace and name, while `namespace` and `pod` " +
+	"are the exporter's own target labels; when the scrape does not honor the exporter's labels (`honorLabels: false`, the dcgm-exporter chart's default), " +
+	"Prometheus stores the clashing ones as `exported_namespace`, `exported_pod`, `exported_container` and `exported_service`. A fix for such a metric uses the " +
+	"label family the selector already writes (else the profile's first), and gives the other family as the alternative with the condition under which it holds. " +
+	"The most specific prefix wins. Administrators add profiles for other gateways and exporters, or change the labels, in the settings; " +
+	"for a metric that neither the metric catalogue (vLLM, SGLang, Kthena router) nor a profile describes, the fix holds only if the series come from the workload's own pods, " +
+	"and the message says so and points at `promql.profiles`.\n\n" +
 	"A workload matcher is an equality with a non-empty value or a regex that matches neither arbitrary values (`.*`, `.+`, `[^/]+`) nor the empty string " +
 	"(which also selects series without the label); `!=` and `!~` never scope. A selector given only by `{__name__=~\"...\"}` uses the default profile; " +
 	"a query without selectors (`vector(1)`) has nothing to scope. Recording-rule series (`level:metric:operations`) are judged like any other metric: " +
 	"if their level dropped every workload label they cannot be scoped, and scaling on them reads more than this workload.\n\n" +
 	"One finding per offending selector, quoting it as written, naming what it lacks and the selector to write, with values taken from the object: " +
-	"`modelserving_volcano_sh_name` for a ModelServing, `model_name` (from `--model_name`, else the InferenceService's name) for a KServe predictor's vLLM or SGLang metrics, " +
-	"`pod=~\"<workload>-.*\"` otherwise, and `<model>` where the object does not tell the model clients send through the router.\n\n" + where
+	"`model_name` (from `--model_name`, else the InferenceService's name) for a KServe predictor's vLLM or SGLang metrics; for a ModelServing " +
+	"`pod=~\"<modelserving>-[0-9]+-.*\"` (Kthena names its pods `<modelserving>-<group index>-<role>-<role index>-<pod index>`), with " +
+	"`modelserving_volcano_sh_name` as the alternative where a PodMonitor copies the pod label `modelserving.volcano.sh/name` (podTargetLabels); " +
+	"`pod=~\"<workload>-.*\"` otherwise; and `<model>` where the object does not tell the model clients send through the router.\n\n" + where
 
-const docCrossNamespace = "Tenants must not scale on, or read, another namespace's load. Denied: a default-profile selector whose `namespace` matcher names another namespace " +
-	"(equality, or a regex listing names), and KEDA's `metadata.namespace` (or an InferenceService metric's `namespace`), which KEDA sends to Prometheus as the tenant " +
-	"namespace (Thanos/Cortex tenancy), when it differs from the object's namespace. Selectors of shared-router profiles are exempt: the router's own namespace is where its metrics live."
+const docCrossNamespace = "Tenants must not scale on, or read, another namespace's load. Denied: a selector whose namespace labels (see promql-unscoped's profiles) " +
+	"name another namespace (equality, or a regex listing names), and KEDA's `metadata.namespace` (or an InferenceService metric's `namespace`), which KEDA sends to Prometheus as the tenant " +
+	"namespace (Thanos/Cortex tenancy), when it differs from the object's namespace. Selectors of shared-router profiles are exempt: the router's own namespace is where its metrics live. " +
+	"A selector naming an exporter's own namespace beside the workload's (`exported_namespace=\"shop\", namespace=\"gpu-operator\"`) is denied too: drop the exporter's.\n\n" +
+	"An AutoscalingPolicy's queries are judged against the namespace of the ModelServing each target scales (`targetRef.namespace`, the policy's when empty): " +
+	"this rule does not judge the targetRef itself (the conflict rules judge targets in other namespaces)."
 
 const docMetricName = "A query naming a metric the server does not expose finds no series; KEDA then reads 0 (`ignoreNullValues` defaults to true) and the workload sits at its minimum. " +
 	"Warned, with the right name: names vLLM V1 renamed or dropped (`vllm:gpu_cache_usage_perc` → `vllm:kv_cache_usage_perc`, `vllm:time_per_output_token_seconds` → " +
@@ -51,19 +65,55 @@ const docMetricName = "A query naming a metric the server does not expose finds 
 const docAggregation = "The outer operation of a query decides how its value becomes replicas. With `AverageValue` (KEDA's default when a trigger sets no `metricType`) " +
 	"the HPA computes desired = ceil(value / threshold), independent of the current replica count, so the query must return a total: an outer `avg`, `min`, `max`, `quantile`, " +
 	"`histogram_quantile` (a latency) or a ratio of two sums stays near one replica whatever the load; the fix is `sum()` for an average, else `metricType: Value`. " +
-	"With `Value` the HPA computes desired = ceil(replicas × value / threshold), so an outer `sum` or `count` is counted once per replica and scaling runs away to `maxReplicaCount`; " +
+	"With `Value` the HPA computes desired = ceil(replicas × value / threshold), so with an outer `sum` or `count` it adds replicas until the total itself falls to the threshold: " +
+	"a queue the added replicas drain settles there (the threshold is then a target for the whole workload, not per replica), but a total they do not bring down " +
+	"(a request or token rate, requests in flight, a count of pods) multiplies the replicas every sync up to `maxReplicaCount` while above the threshold and drops them to the minimum below it; " +
 	"the fix is `AverageValue` or `avg()`.\n\n" +
 	"KServe generates its KEDA trigger without a `metricType`, so an InferenceService's external metric is always judged as AverageValue, whatever `target.type` says " +
 	"(the KServe docs' `target: {type: Value, value: \"2\"}` scales to ceil(value / 2)); a latency there needs `autoscalerClass: external` and a ScaledObject of your own with `metricType: Value`. " +
 	"Kthena computes ceil(value / targetValue) for a prometheus source, like AverageValue.\n\n" +
-	"Also warned: a query with no outer aggregation (a bare selector or `rate(...)`), which returns one series per pod; KEDA fails with \"returned multiple elements\" once two pods serve " +
-	"(not warned when every selector names one `pod`). Not judged: triggers combined by `spec.advanced.scalingModifiers.formula`, where the HPA sees only the formula's result, " +
+	"Also warned: a query that returns more than one series, which KEDA refuses (\"returned multiple elements\") and Kthena too (\"prometheus query must return a single sample vector\"): " +
+	"no outer aggregation (a bare selector or `rate(...)`, one series per pod; not warned when every selector names one `pod`), and an outer aggregation `by` labels " +
+	"the selectors do not all pin with an equality matcher, or `without` (one series per group). `le` is not counted under `histogram_quantile` and the other histogram functions, " +
+	"which consume it: `histogram_quantile(0.95, sum by (le) (rate(..._bucket[2m])))` is one series. " +
+	"Not judged: triggers combined by `spec.advanced.scalingModifiers.formula`, where the HPA sees only the formula's result, " +
 	"and outer operations whose effect is unclear (`*` of two vectors, unknown functions). `vector(...)` and `or vector(0)` fallbacks do not count as the outer operation."
 
-const docInlineSecret = "Trigger metadata is stored in plain text and readable by everyone who can read the object. Denied: `customHeaders` carrying `Authorization`, " +
-	"`Proxy-Authorization`, `Cookie`, `X-API-Key` or any header named like a token, password, secret or session (or any value starting with `Bearer ` or `Basic `); " +
-	"user info in `serverAddress` (`https://user:pass@host`) or credential query parameters in it or in `queryParameters`; metadata keys such as `bearerToken`, `token`, " +
-	"`password`, `key`, `apiKey`, `customAuthValue` or `clientSecret` (which KEDA reads only from a TriggerAuthentication, so inline they are also ignored). " +
-	"The same applies to an InferenceService metric's `serverAddress` and a Kthena source's `serverURL`.\n\n" +
+const docInlineSecret = "Trigger metadata is stored in plain text and readable by everyone who can read the object. Judged on every trigger of a ScaledObject, whatever its type: " +
+	"keys that hold a credential by name (`bearerToken`, `token`, `password`, `key`, `apiKey`, `customAuthValue`, `clientSecret`, `clientKey`, `accessKey`, `secretKey`, " +
+	"`appKey`, `queryKey`, `credentials`, `keytab`, and any key containing token, password, passwd, secret or api key); " +
+	"user info (`amqp://user:pass@host`, `https://user:pass@host`) or credential query parameters (`?token=`) in any value that is a URL; " +
+	"credentials in connection strings (`user:pass@tcp(host)/db`, `Password=`, `AccountKey=`, libpq's `password=`); " +
+	"and `customHeaders` carrying `Authorization`, `Proxy-Authorization`, `Cookie`, `X-API-Key` or any header named like a token, password, secret or session " +
+	"(or any value starting with `Bearer ` or `Basic `), or credential `queryParameters`. " +
+	"Not flagged: keys ending in `FromEnv` (and GCP's `credentialsFromEnvFile`), which name an environment variable of the scaled container; keys ending in `URI` or `URL`, " +
+	"whose values are judged as addresses; Kafka's `saslTokenProvider` (a mechanism); kubernetes-resource's `key` (the entry of a ConfigMap or Secret). " +
+	"For prometheus and metrics-api triggers, `bearerToken`, `token`, `password`, `key`, `customAuthValue` and `clientSecret` are read only from a TriggerAuthentication, " +
+	"so inline they are also ignored, and the message says so. " +
+	"The same address checks apply to an InferenceService metric's `serverAddress` and a Kthena source's `serverURL`.\n\n" +
 	"The message names the key and points at `TriggerAuthentication`/`ClusterTriggerAuthentication` (for an InferenceService, `external.authenticationRef`); " +
-	"it never echoes the value. Keys ending in `FromEnv`, `URI` or `URL` name where a credential is, not the credential, and are not flagged."
+	"it never echoes the value."
+
+// profileDocs lists scope profiles, one Markdown item each.
+func profileDocs(s policies.PromQLSettings) string {
+	var items []string
+	for _, p := range append([]policies.ScopeProfile{s.Default}, s.Profiles...) {
+		item := "- `" + p.Name + "`"
+		if p.MetricPrefix == "" {
+			item += " (the default: workload-local metrics such as `vllm:*` and `sglang:*`, and anything no other profile claims)"
+		} else {
+			item += " (prefix `" + p.MetricPrefix + "`)"
+		}
+		if p.RequireNamespace {
+			item += ": namespace labels " + codeList(p.Namespaces()) + "; workload labels " + codeList(p.WorkloadLabels)
+		} else {
+			item += ": workload labels " + codeList(p.WorkloadLabels) + ", no namespace (a component shared by every namespace)"
+		}
+		items = append(items, item)
+	}
+	return strings.Join(items, ";\n") + "."
+}
+
+func codeList(ls []string) string {
+	return "`" + strings.Join(ls, "`, `") + "`"
+}

@@ -51,7 +51,7 @@ func analyzeInferenceService(isvc *kservev1beta1.InferenceService, in *policies.
 			if strings.TrimSpace(ext.Metric.ServerAddress) == "" {
 				out = append(out, deny(InvalidID, mp.Child("serverAddress"), "is missing, and the KEDA trigger KServe generates requires the Prometheus URL; set it"))
 			} else {
-				out = append(out, addressSecrets(ext.Metric.ServerAddress, mp.Child("serverAddress"), KServe)...)
+				out = append(out, addressSecrets(ext.Metric.ServerAddress, mp.Child("serverAddress"), secretFix(KServe, ""))...)
 			}
 			if tenant := strings.TrimSpace(ext.Metric.Namespace); tenant != "" && tenant != ns {
 				out = append(out, deny(CrossNamespaceID, mp.Child("namespace"),

@@ -72,7 +72,7 @@ func TestSeeds(t *testing.T) {
 	runObjectCases(t, map[string]objectCase{
 		"Kthena PR as proposed": {docs: testdata(t, "kthena-pr-scaledobject.yaml", 1), want: []want{
 			deny(promql.UnscopedID, q(0), "selector `vllm:num_requests_waiting` lacks namespace=\"default\" and a workload label",
-				"write `vllm:num_requests_waiting{namespace=\"default\", modelserving_volcano_sh_name=\"my-modelserving\"}`"),
+				"write `vllm:num_requests_waiting{namespace=\"default\", pod=~\"my-modelserving-[0-9]+-.*\"}`"),
 			warn(promql.AggregationID, q(0), "outer avg() returns an average", "use sum()"),
 			deny(promql.UnscopedID, q(1), "selector `kthena_router_active_downstream_requests` lacks a matcher on model",
 				"write `kthena_router_active_downstream_requests{model=\"<model>\"}`"),
@@ -94,10 +94,14 @@ func TestSeeds(t *testing.T) {
 		"prokube README strategies": {docs: testdata(t, "prokube-readme-variants.yaml", 0), want: []want{
 			deny(promql.UnscopedID, q(0), "write `vllm:generation_tokens_total{namespace=\"developer1\", pod=~\"qwen25-05b-predictor-.*\"}`"),
 			warn(promql.AggregationID, q(0), "outer avg()"),
-			deny(promql.UnscopedID, q(1), "lacks namespace=\"developer1\",", "write `DCGM_FI_DEV_MEM_COPY_UTIL{namespace=\"developer1\", pod=~\"qwen25-05b-predictor.*\"}`"),
+			// DCGM and Kepler report the GPU's or container's pod in labels
+			// of their own; namespace and pod are the exporter's unless
+			// the scrape honors its labels.
+			deny(promql.UnscopedID, q(1), "lacks namespace=\"developer1\",",
+				"write `DCGM_FI_DEV_MEM_COPY_UTIL{namespace=\"developer1\", pod=~\"qwen25-05b-predictor.*\"}`, or `DCGM_FI_DEV_MEM_COPY_UTIL{exported_namespace=\"developer1\", exported_pod=~\"qwen25-05b-predictor.*\"}` if its ServiceMonitor or PodMonitor keeps honorLabels false"),
 			warn(promql.AggregationID, q(1), "outer avg()"),
-			deny(promql.UnscopedID, q(2), "lacks namespace=\"developer1\" and a workload label",
-				"write `kepler_container_joules_total{namespace=\"developer1\", container_name=~\"qwen25-05b.*\", pod=~\"qwen25-05b-predictor-.*\"}`"),
+			deny(promql.UnscopedID, q(2), "lacks container_namespace=\"developer1\", so",
+				"write `kepler_container_joules_total{container_namespace=\"developer1\", container_name=~\"qwen25-05b.*\"}`"),
 			warn(promql.MetricNameID, q(3), `"vllm_gpu_cache_usage_perc"`, "use `vllm:kv_cache_usage_perc`"),
 		}},
 		"runbook raw-vllm: a KV-cache maximum under AverageValue": {docs: testdata(t, "runbook-scaledobjects.yaml", 0), want: []want{
@@ -177,6 +181,8 @@ func TestScaledObject(t *testing.T) {
 			want: []want{deny(promql.InlineSecretID, md("customHeaders"), `header "X-Upstream"`)}},
 		"user info in serverAddress": {docs: so(trigger(strings.Replace(scopedTrigger, "http://prometheus:9090", "https://admin:s3cr3t@prometheus:9090", 1))),
 			want: []want{deny(promql.InlineSecretID, md("serverAddress"), "carries user credentials (user:password@host)")}},
+		"user info in a serverAddress without a scheme": {docs: so(trigger(strings.Replace(scopedTrigger, "http://prometheus:9090", "admin:s3cr3t@prometheus:9090", 1))),
+			want: []want{deny(promql.InlineSecretID, md("serverAddress"), "carries user credentials (user:password@host)")}},
 		"a token in the server address": {docs: so(trigger(strings.Replace(scopedTrigger, "http://prometheus:9090", "http://prometheus:9090/api?access_token=s3cr3t", 1))),
 			want: []want{deny(promql.InlineSecretID, md("serverAddress"), `query parameter "access_token"`)}},
 		"a token query parameter": {docs: so(trigger(scopedTrigger + "        queryParameters: timeout=30s,token=s3cr3t\n")),
@@ -186,6 +192,8 @@ func TestScaledObject(t *testing.T) {
 		"a password in metadata": {docs: so(trigger(scopedTrigger + "        password: s3cr3t\n")),
 			want: []want{deny(promql.InlineSecretID, md("password"), "holds a credential")}},
 		"references to credentials are fine": {docs: so(trigger(scopedTrigger + "        passwordFromEnv: PROM_PASSWORD\n        oauthTokenURI: https://idp/token\n        authModes: bearer\n"))},
+		"an apiKey in metadata is read, and exposed": {docs: so(trigger(scopedTrigger + "        authModes: apiKey\n        apiKey: s3cr3t\n")),
+			want: []want{deny(promql.InlineSecretID, md("apiKey"), "holds a credential in plain text, readable by anyone who can read the object; store it in a Secret")}},
 		"a scalingModifiers formula": {docs: strings.Replace(so(trigger(strings.Replace(scopedTrigger, "sum(", "avg(", 1)), trigger(scopedTrigger)),
 			"  scaleTargetRef: {name: llm}\n", "  scaleTargetRef: {name: llm}\n  advanced:\n    scalingModifiers: {formula: \"(a + b) / 2\", target: \"5\"}\n", 1)},
 		"a KServe predictor gets the model's name": {docs: `
@@ -257,6 +265,57 @@ func predictor(metrics ...string) string {
 ` + strings.Join(metrics, "")
 }
 
+// typed renders one trigger of any type from metadata lines.
+func typed(typ, metadata string) string {
+	return "    - type: " + typ + "\n      metadata:\n" + metadata
+}
+
+// TestOtherTriggerTypes: trigger-inline-secret judges the metadata of
+// every trigger type, not only prometheus; the query rules judge only
+// prometheus triggers.
+func TestOtherTriggerTypes(t *testing.T) {
+	md := func(i int, k string) string { return "spec.triggers[" + string(rune('0'+i)) + "].metadata." + k }
+	const rabbit = "        queueName: orders\n        mode: QueueLength\n        value: \"20\"\n"
+	runObjectCases(t, map[string]objectCase{
+		"rabbitmq: user info in host": {docs: so(typed("rabbitmq", rabbit+"        host: amqp://guest:s3cr3t@rabbitmq.serving.svc:5672/orders\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "host"), "carries user credentials (user:password@host)", "TriggerAuthentication or ClusterTriggerAuthentication with authenticationRef")}},
+		"rabbitmq: host from the environment":  {docs: so(typed("rabbitmq", rabbit+"        hostFromEnv: RABBITMQ_URL\n"))},
+		"rabbitmq: a host without credentials": {docs: so(typed("rabbitmq", rabbit+"        host: amqp://rabbitmq.serving.svc:5672/orders\n        protocol: amqp\n"))},
+		"metrics-api: a token in the url": {docs: so(trigger(scopedTrigger), typed("metrics-api",
+			"        url: http://api.serving.svc:8080/stats?token=s3cr3t\n        valueLocation: queue.depth\n        targetValue: \"10\"\n")),
+			want: []want{deny(promql.InlineSecretID, md(1, "url"), `query parameter "token" carries a credential`)}},
+		"metrics-api: a bearer token inline is ignored and exposed": {docs: so(typed("metrics-api",
+			"        url: http://api.serving.svc:8080/stats\n        valueLocation: queue.depth\n        targetValue: \"10\"\n        authMode: bearer\n        token: s3cr3t\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "token"), "KEDA reads it only from a TriggerAuthentication, so here it is also ignored", "(authModes: bearer, basic or custom)")}},
+		"redis: a password inline": {docs: so(typed("redis", "        address: redis.serving.svc:6379\n        listName: jobs\n        password: s3cr3t\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "password"), "holds a credential in plain text, readable by anyone who can read the object; store it in a Secret")}},
+		"redis: passwordFromEnv names a variable": {docs: so(typed("redis", "        address: redis.serving.svc:6379\n        listName: jobs\n        passwordFromEnv: REDIS_PASSWORD\n"))},
+		"mysql: user info in a connection string": {docs: so(typed("mysql", "        connectionString: shop:s3cr3t@tcp(mysql.serving.svc:3306)/shop\n        query: SELECT COUNT(*) FROM jobs\n        queryValue: \"4\"\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "connectionString"), "carries user credentials")}},
+		"azure-queue: an account key in a connection string": {docs: so(typed("azure-queue",
+			"        queueName: jobs\n        connection: DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=s3cr3t;EndpointSuffix=core.windows.net\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "connection"), `connection string part "AccountKey" carries a credential`)}},
+		"postgresql: a password in a connection string": {docs: so(typed("postgresql",
+			"        connection: host=db.serving.svc port=5432 user=app password=s3cr3t dbname=shop\n        query: SELECT 1\n        targetQueryValue: \"1\"\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "connection"), `connection string part "password"`)}},
+		"postgresql: a URL connection string": {docs: so(typed("postgresql",
+			"        connection: postgresql://app:s3cr3t@db.serving.svc:5432/shop\n        query: SELECT 1\n        targetQueryValue: \"1\"\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "connection"), "carries user credentials")}},
+		"azure-queue: connection from the environment": {docs: so(typed("azure-queue", "        queueName: jobs\n        connectionFromEnv: STORAGE_CONNECTION\n"))},
+		// Keys named like credentials that KEDA scalers use for other things.
+		"kafka: saslTokenProvider names a mechanism": {docs: so(typed("kafka",
+			"        bootstrapServers: kafka.serving.svc:9092\n        consumerGroup: g\n        topic: t\n        lagThreshold: \"50\"\n        sasl: oauthbearer\n        saslTokenProvider: aws_msk_iam\n"))},
+		"gcp-pubsub: credentials from an env file": {docs: so(typed("gcp-pubsub", "        subscriptionName: s\n        credentialsFromEnvFile: GOOGLE_APPLICATION_CREDENTIALS_JSON\n"))},
+		"gcp-pubsub: inline credentials": {docs: so(typed("gcp-pubsub", "        subscriptionName: s\n        credentials: '{\"private_key\": \"s3cr3t\"}'\n")),
+			want: []want{deny(promql.InlineSecretID, md(0, "credentials"), "holds a credential")}},
+		"kubernetes-resource: key names a ConfigMap entry": {docs: so(typed("kubernetes-resource",
+			"        resourceKind: ConfigMap\n        resourceName: scaling\n        key: desired\n        targetValue: \"1\"\n"))},
+		"selenium-grid: session settings": {docs: so(typed("selenium-grid",
+			"        url: http://selenium-hub.serving.svc:4444/graphql\n        browserName: chrome\n        sessionBrowserName: chrome\n        nodeMaxSessions: \"4\"\n"))},
+		"an email address is not an address with credentials": {docs: so(typed("github-runner", "        owner: shop\n        runnerScope: repo\n        repos: shop\n        labels: ops@example.com\n"))},
+	})
+}
+
 func TestInferenceService(t *testing.T) {
 	const scoped = `sum(vllm:num_requests_running{namespace="kserve-demo", model_name="fbopt"})`
 	m := func(comp, k string) string { return "spec." + comp + ".autoScaling.metrics[0].external." + k }
@@ -316,7 +375,7 @@ func TestAutoscalingPolicy(t *testing.T) {
 	runObjectCases(t, map[string]objectCase{
 		"homogeneous scoped": {docs: homogeneous(scoped, "5")},
 		"homogeneous unscoped": {docs: homogeneous("sum(vllm:num_requests_waiting)", "5"), want: []want{
-			deny(promql.UnscopedID, hq, "write `vllm:num_requests_waiting{namespace=\"serving\", modelserving_volcano_sh_name=\"llm\"}`"),
+			deny(promql.UnscopedID, hq, "write `vllm:num_requests_waiting{namespace=\"serving\", pod=~\"llm-[0-9]+-.*\"}`"),
 		}},
 		"avg": {docs: homogeneous(strings.Replace(scoped, "sum", "avg", 1), "5"), want: []want{
 			warn(promql.AggregationID, hq, "Kthena computes desired = ceil(value / targetValue)", "return a total"),
@@ -345,6 +404,21 @@ func TestAutoscalingPolicy(t *testing.T) {
 			want: []want{
 				deny(promql.CrossNamespaceID, "spec.disaggregatedTarget.roles[decode].metricSources[q].prometheus.query", `reads namespace "other"`),
 			}},
+		// A policy may scale a ModelServing of another namespace (the
+		// conflict rules judge that); its queries read that target's load.
+		"a target in another namespace: queries read the target's namespace": {docs: strings.Replace(
+			homogeneous(strings.Replace(scoped, `namespace="serving"`, `namespace="models"`, 1), "5"), "targetRef: {kind: ModelServing, name: llm}", "targetRef: {kind: ModelServing, name: llm, namespace: models}", 1)},
+		"a target in another namespace: the policy's namespace is another's": {docs: strings.Replace(
+			homogeneous(scoped, "5"), "targetRef: {kind: ModelServing, name: llm}", "targetRef: {kind: ModelServing, name: llm, namespace: models}", 1),
+			want: []want{deny(promql.CrossNamespaceID, hq, `reads namespace "serving", not target ModelServing "llm"'s namespace "models"`,
+				"write `vllm:num_requests_waiting{namespace=\"models\", modelserving_volcano_sh_name=\"llm\"}`")}},
+		"a target in another namespace: the fix names it": {docs: strings.Replace(
+			homogeneous("sum(vllm:num_requests_waiting)", "5"), "targetRef: {kind: ModelServing, name: llm}", "targetRef: {kind: ModelServing, name: llm, namespace: models}", 1),
+			want: []want{deny(promql.UnscopedID, hq, "lacks namespace=\"models\" and", "write `vllm:num_requests_waiting{namespace=\"models\", pod=~\"llm-[0-9]+-.*\"}`")}},
+		"an explicit target namespace equal to the policy's": {docs: strings.Replace(
+			homogeneous(scoped, "5"), "targetRef: {kind: ModelServing, name: llm}", "targetRef: {kind: ModelServing, name: llm, namespace: serving}", 1)},
+		"disaggregated: the target's namespace": {docs: policyHead + "  disaggregatedTarget:\n    targetRef: {kind: ModelServing, name: pd, namespace: models}\n    roles:\n" +
+			"      prefill:\n        metrics: [{name: q, targetValue: \"4\"}]\n        metricSources:\n          q: {" + source(`sum(vllm:num_requests_waiting{namespace="models", pod=~"pd-[0-9]+-prefill-.*"})`) + "}\n"},
 		"the older AutoscalingPolicyBinding has no queries": {docs: `
 apiVersion: workload.serving.volcano.sh/v1alpha1
 kind: AutoscalingPolicyBinding
@@ -360,6 +434,34 @@ spec:
 	})
 }
 
+// TestDefaultProfiles pins the defaults the issue specifies for
+// workload-local metrics, and the exporter profiles chosen by prefix.
+func TestDefaultProfiles(t *testing.T) {
+	s := policies.DefaultPromQLSettings()
+	want := []string{"pod", "model_name", "model", "service", "deployment", "job",
+		"modelserving_volcano_sh_name", "serving_kserve_io_inferenceservice", "app"}
+	if got := s.Default.WorkloadLabels; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("default workload labels %v, want %v", got, want)
+	}
+	if got := s.Default.Namespaces(); strings.Join(got, ",") != "namespace" || !s.Default.RequireNamespace {
+		t.Errorf("default namespace labels %v (required %v), want [namespace], required", got, s.Default.RequireNamespace)
+	}
+	for metric, profile := range map[string]string{
+		"vllm:num_requests_waiting": "workload",
+		"http_requests_total":       "workload",
+		"":                          "workload",
+		"kthena_router_active_downstream_requests": "kthena-router",
+		"DCGM_FI_DEV_GPU_UTIL":                     "dcgm-exporter",
+		"nginx_ingress_controller_requests":        "ingress-nginx",
+		"kepler_container_joules_total":            "kepler",
+		"kepler_pod_cpu_joules_total":              "kepler-pod",
+	} {
+		if got := s.ProfileFor(metric).Name; got != profile {
+			t.Errorf("profile of %q is %q, want %q", metric, got, profile)
+		}
+	}
+}
+
 // TestSettingsValidate covers the PromQL section of the settings.
 func TestSettingsValidate(t *testing.T) {
 	if err := policies.DefaultSettings().Validate(policies.Default); err != nil {
@@ -367,9 +469,12 @@ func TestSettingsValidate(t *testing.T) {
 	}
 	s := policies.DefaultSettings()
 	s.PromQL.Default.MetricPrefix = "vllm:"
-	s.PromQL.Profiles = append(s.PromQL.Profiles,
+	s.PromQL.Profiles = append(s.PromQL.Profiles[:1],
 		policies.ScopeProfile{Name: "dup", MetricPrefix: "kthena_router_", WorkloadLabels: []string{"model"}},
-		policies.ScopeProfile{Name: "", MetricPrefix: "", NamespaceLabel: "name-space", WorkloadLabels: []string{"bad-label"}})
+		policies.ScopeProfile{Name: "", MetricPrefix: "", NamespaceLabels: []string{"name-space"}, WorkloadLabels: []string{"bad-label"}},
+		policies.ScopeProfile{Name: "exporter", MetricPrefix: "exp_", NamespaceLabels: []string{"exported_namespace", "exported_namespace"},
+			WorkloadLabels: []string{"exported_pod", "exported_namespace"}},
+		policies.ScopeProfile{Name: "ns-as-workload", MetricPrefix: "nsw_", WorkloadLabels: []string{"namespace"}})
 	s.PromQL.ExtraMetrics = []string{"not a metric"}
 	err := s.Validate(policies.Default)
 	if err == nil {
@@ -380,8 +485,11 @@ func TestSettingsValidate(t *testing.T) {
 		`promql.profiles[1].metricPrefix: "kthena_router_" is used by another profile`,
 		"promql.profiles[2].name: required", "promql.profiles[2].metricPrefix: required",
 		`promql.profiles[2].workloadLabels[0]: "bad-label" is not a label name`,
-		`promql.profiles[2].namespaceLabel: "name-space" is not a label name`,
+		`promql.profiles[2].namespaceLabels[0]: "name-space" is not a label name`,
 		`promql.extraMetrics[0]: "not a metric" is not a metric name`,
+		`promql.profiles[3].namespaceLabels[1]: "exported_namespace" is listed twice`,
+		`promql.profiles[3].workloadLabels[1]: "exported_namespace" is a namespace label`,
+		`promql.profiles[4].workloadLabels[0]: "namespace" is a namespace label`,
 	} {
 		if !strings.Contains(err.Error(), frag) {
 			t.Errorf("error %q lacks %q", err, frag)

@@ -33,8 +33,12 @@ type Query struct {
 	Text string
 	// Field is the query's field path.
 	Field *field.Path
-	// Namespace is the namespace of the object carrying the query.
+	// Namespace is the namespace whose load the query must read: the
+	// object's, or the namespace of the target it scales.
 	Namespace string
+	// NamespaceOf says whose namespace Namespace is, for messages ("this
+	// object's" when empty).
+	NamespaceOf string
 	// Consumer evaluates the query.
 	Consumer Consumer
 	// MetricType is the trigger's metricType as written (KEDA only; empty
@@ -105,6 +109,14 @@ func checkType(expr parser.Expr, q Query) (policies.Finding, bool) {
 	}
 }
 
+// namespaceOwner says whose namespace q.Namespace is.
+func (q Query) namespaceOwner() string {
+	if q.NamespaceOf == "" {
+		return "this object's namespace"
+	}
+	return q.NamespaceOf
+}
+
 func consumerName(c Consumer) string {
 	if c == Kthena {
 		return "Kthena's autoscaler"
@@ -123,7 +135,8 @@ type selector struct {
 
 // selectors lists every vector selector of expr in query order, walking
 // every node: both sides of binary operators, aggregation parameters,
-// function arguments, subqueries and matrix selectors.
+// function arguments, subqueries and matrix selectors. With text empty
+// the selectors' text is left empty.
 func selectors(expr parser.Expr, text string) []selector {
 	var out []selector
 	var walk func(n parser.Node)
@@ -136,7 +149,11 @@ func selectors(expr parser.Expr, text string) []selector {
 				// selects no series of its own.
 				return
 			}
-			out = append(out, selector{vs: n, text: written(text, n), name: metricName(n)})
+			sel := selector{vs: n, name: metricName(n)}
+			if text != "" {
+				sel.text = written(text, n)
+			}
+			out = append(out, sel)
 		case *parser.MatrixSelector:
 			walk(n.VectorSelector)
 		case *parser.SubqueryExpr:

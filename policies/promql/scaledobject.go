@@ -18,19 +18,21 @@ func meta(md map[string]string, key string) (string, bool) {
 	return v, v != ""
 }
 
-// analyzeScaledObject judges the prometheus triggers of a ScaledObject.
+// analyzeScaledObject judges the prometheus triggers of a ScaledObject, and
+// the metadata of every trigger for inline credentials.
 func analyzeScaledObject(so *kedav1alpha1.ScaledObject, in *policies.Input, check checker) []policies.Finding {
 	ns := in.Namespace()
 	w := scaledObjectWorkload(so, in.View, ns)
 	composite := so.Spec.Advanced != nil && strings.TrimSpace(so.Spec.Advanced.ScalingModifiers.Formula) != ""
 	var out []policies.Finding
 	for i, t := range so.Spec.Triggers {
-		if t.Type != "prometheus" {
-			continue
-		}
 		path := field.NewPath("spec", "triggers").Index(i)
 		mp := path.Child("metadata")
 		md := t.Metadata
+		out = append(out, checkMetadataSecrets(t.Type, md, mp)...)
+		if t.Type != "prometheus" {
+			continue
+		}
 		if _, ok := meta(md, "query"); ok {
 			out = append(out, check(Query{
 				Text: md["query"], Field: mp.Child("query"), Namespace: ns, Consumer: KEDA,
@@ -59,7 +61,6 @@ func analyzeScaledObject(so *kedav1alpha1.ScaledObject, in *policies.Input, chec
 				"is %q, but the ScaledObject is in %q: KEDA sends it to Prometheus as the tenant namespace, so the trigger reads another tenant's metrics; set it to %q or remove it",
 				tenant, ns, ns))
 		}
-		out = append(out, checkMetadataSecrets(md, mp)...)
 	}
 	return out
 }
@@ -72,11 +73,11 @@ func scaledObjectWorkload(so *kedav1alpha1.ScaledObject, view policies.ClusterVi
 	if !ok || target.Name == "" {
 		return Workload{}
 	}
+	if target.GroupKind() == policies.ModelServingKind {
+		return Workload{ModelServing: target.Name}
+	}
 	w := Workload{PodPrefix: target.Name + "-"}
-	switch target.GroupKind() {
-	case policies.ModelServingKind:
-		w.ModelServing = target.Name
-	case policies.DeploymentKind:
+	if target.GroupKind() == policies.DeploymentKind {
 		if isvc := predictorOwner(view, ns, target.Name); isvc != nil {
 			w.ModelName = isvcModelName(isvc)
 		}

@@ -37,13 +37,16 @@ func narrows(m *labels.Matcher) bool {
 // scope is what a selector's matchers say about its scope.
 type scope struct {
 	profile policies.ScopeProfile
-	// ownNamespace: an equality (or literal regex) matcher names the
-	// object's namespace.
-	ownNamespace bool
+	// ownLabel is the namespace label an equality (or literal regex)
+	// matcher sets to the object's namespace, "" when none does.
+	ownLabel string
 	// otherNamespaces are other namespaces the matchers name.
 	otherNamespaces []string
 	// workload: a workload label is narrowed.
 	workload bool
+	// family is the label family (exported_* or not) of the first profile
+	// label written that has one; nil when none is written.
+	family *bool
 }
 
 func scopeOf(sel selector, ns string, s *policies.PromQLSettings) scope {
@@ -52,11 +55,16 @@ func scopeOf(sel selector, ns string, s *policies.PromQLSettings) scope {
 		if m == nil {
 			continue
 		}
-		if m.Name == sc.profile.Namespace() {
+		isNS, isWorkload := has(sc.profile.Namespaces(), m.Name), has(sc.profile.WorkloadLabels, m.Name)
+		if (isNS || isWorkload) && sc.family == nil && inFamily(m.Name, sc.profile) {
+			f := exported(m.Name)
+			sc.family = &f
+		}
+		if isNS {
 			switch m.Type {
 			case labels.MatchEqual:
 				if m.Value == ns {
-					sc.ownNamespace = true
+					sc.ownLabel = m.Name
 				} else if m.Value != "" {
 					sc.otherNamespaces = append(sc.otherNamespaces, m.Value)
 				}
@@ -64,7 +72,7 @@ func scopeOf(sel selector, ns string, s *policies.PromQLSettings) scope {
 				// Only the literal name counts; a regex listing names
 				// reads each of them.
 				if m.Value == ns {
-					sc.ownNamespace = true
+					sc.ownLabel = m.Name
 				}
 				for _, v := range m.SetMatches() {
 					if v != ns && v != "" {
@@ -73,10 +81,8 @@ func scopeOf(sel selector, ns string, s *policies.PromQLSettings) scope {
 				}
 			}
 		}
-		for _, l := range sc.profile.WorkloadLabels {
-			if m.Name == l && narrows(m) {
-				sc.workload = true
-			}
+		if isWorkload && narrows(m) {
+			sc.workload = true
 		}
 	}
 	return sc
@@ -93,20 +99,36 @@ func checkScope(sels []selector, q Query, s *policies.PromQLSettings) []policies
 		}
 		seen[sel.text] = true
 		sc := scopeOf(sel, q.Namespace, s)
-		var add *labels.Matcher
-		if !sc.workload {
-			add = q.Workload.suggest(sc.profile, sel.name, sel.vs.LabelMatchers)
-		}
 		cross := sc.profile.RequireNamespace && len(sc.otherNamespaces) > 0
+		needNS := sc.profile.RequireNamespace && sc.ownLabel == "" && !cross
+		if !cross && !needNS && sc.workload {
+			continue
+		}
+		fam := sc.preferred()
+		fix := fixIn(sel, sc, q, fam)
+		unknown := sc.profile.MetricPrefix == "" && !catalogued(sel.name)
+		tail := fix.notes(sc, q)
+		if unknown {
+			tail = " if its series come from the workload's own pods" + tail
+		}
+		if bothFamilies(sc.profile) {
+			alt := fixIn(sel, sc, q, !fam)
+			tail += fmt.Sprintf(", or %s %s", code(alt.text), familyCondition(!fam))
+		}
+		if unknown {
+			// Neither the catalogue nor a profile says which labels carry
+			// the workload: namespace and pod may be an exporter's own.
+			tail += "; if an exporter reports the workload in labels of its own (such as exported_namespace), " +
+				"an administrator adds a scope profile for the metric to the settings' promql.profiles"
+		}
 		if cross {
 			out = append(out, deny(CrossNamespaceID, q.Field,
-				"selector %s reads namespace %s, not this object's namespace %q: a tenant must not scale on another namespace's load; write %s",
-				quoted(sel.text), quotedList(sc.otherNamespaces), q.Namespace, code(fixed(sel, sc, q, add))))
+				"selector %s reads namespace %s, not %s %q: a tenant must not scale on another namespace's load; write %s%s",
+				quoted(sel.text), quotedList(sc.otherNamespaces), q.namespaceOwner(), q.Namespace, code(fix.text), tail))
 		}
 		var lacks []string
-		needNS := sc.profile.RequireNamespace && !sc.ownNamespace && !cross
 		if needNS {
-			lacks = append(lacks, fmt.Sprintf("%s=%q", sc.profile.Namespace(), q.Namespace))
+			lacks = append(lacks, fmt.Sprintf("%s=%q", fix.namespace, q.Namespace))
 		}
 		if !sc.workload {
 			lacks = append(lacks, workloadLack(sc.profile.WorkloadLabels))
@@ -114,12 +136,8 @@ func checkScope(sels []selector, q Query, s *policies.PromQLSettings) []policies
 		if len(lacks) == 0 {
 			continue
 		}
-		hint := ""
-		if add != nil && add.Value == modelPlaceholder {
-			hint = " with the model name clients request"
-		}
 		out = append(out, deny(UnscopedID, q.Field, "selector %s lacks %s, so it %s; write %s%s",
-			quoted(sel.text), strings.Join(lacks, " and "), reads(sc, needNS), code(fixed(sel, sc, q, add)), hint))
+			quoted(sel.text), strings.Join(lacks, " and "), reads(sc, needNS), code(fix.text), tail))
 	}
 	return out
 }
@@ -127,7 +145,7 @@ func checkScope(sels []selector, q Query, s *policies.PromQLSettings) []policies
 // reads says what an unscoped selector counts.
 func reads(sc scope, needNS bool) string {
 	switch {
-	case sc.profile.MetricPrefix != "":
+	case !sc.profile.RequireNamespace:
 		return fmt.Sprintf("counts every model behind the shared %s", sc.profile.Name)
 	case needNS:
 		return "reads every matching series in the cluster"
@@ -135,10 +153,58 @@ func reads(sc scope, needNS bool) string {
 	return "reads every matching workload in the namespace"
 }
 
-// fixed renders the selector scoped to this object: the namespace matcher
-// set to the object's namespace (when the profile wants one), add appended,
-// every other matcher kept as written, modifiers (offset, @) kept.
-func fixed(sel selector, sc scope, q Query, add *labels.Matcher) string {
+// catalogued reports whether the catalogue knows the exporter of a metric
+// (an inference engine or the Kthena router), whose series carry the
+// namespace and pod of the workload they describe.
+func catalogued(name string) bool {
+	return name != "" && (claimant(name) != nil || judgeName(name, nil).exporter != nil)
+}
+
+// fix is a selector rewritten to satisfy its profile.
+type fix struct {
+	text string
+	// namespace is the namespace label the fix sets.
+	namespace string
+	// add is the workload matcher the fix adds, nil when none.
+	add *labels.Matcher
+}
+
+// notes are the remarks a fix needs: where a placeholder comes from, and
+// the relabeled label a ModelServing's pods can carry instead.
+func (f fix) notes(sc scope, q Query) string {
+	switch {
+	case f.add == nil:
+		return ""
+	case f.add.Value == modelPlaceholder:
+		return " with the model name clients request"
+	case podSpellings[f.add.Name] && q.Workload.ModelServing != "" && has(sc.profile.WorkloadLabels, modelServingLabel):
+		return fmt.Sprintf(" (or %s=%q where a PodMonitor copies the pod label modelserving.volcano.sh/name with podTargetLabels)",
+			modelServingLabel, q.Workload.ModelServing)
+	}
+	return ""
+}
+
+// fixIn renders the selector scoped to this object in one label family
+// (exported_* or not): the namespace matcher set to the object's namespace
+// (when the profile wants one, replacing every namespace matcher), the
+// workload matcher added, every other matcher kept as written (respelled
+// into the profile's labels), modifiers (offset, @) kept.
+func fixIn(sel selector, sc scope, q Query, fam bool) fix {
+	p := sc.profile
+	f := fix{namespace: firstIn(p.Namespaces(), fam, p)}
+	if sc.ownLabel != "" {
+		f.namespace = counterpart(sc.ownLabel, fam, p)
+	}
+	written := make([]*labels.Matcher, 0, len(sel.vs.LabelMatchers))
+	for _, m := range sel.vs.LabelMatchers {
+		if m == nil || (m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value == sel.vs.Name) {
+			continue
+		}
+		written = append(written, &labels.Matcher{Type: m.Type, Name: respell(m.Name, fam, p), Value: m.Value})
+	}
+	if !sc.workload {
+		f.add = q.Workload.suggest(p, sel.name, written, fam)
+	}
 	var ms []string
 	name := sel.vs.Name
 	if name != "" && !model.LegacyValidation.IsValidMetricName(name) {
@@ -146,27 +212,33 @@ func fixed(sel selector, sc scope, q Query, add *labels.Matcher) string {
 		ms = append(ms, strconv.Quote(name))
 		name = ""
 	}
-	nsLabel := sc.profile.Namespace()
-	if sc.profile.RequireNamespace {
-		ms = append(ms, (&labels.Matcher{Type: labels.MatchEqual, Name: nsLabel, Value: q.Namespace}).String())
+	if p.RequireNamespace {
+		ms = append(ms, eq(f.namespace, q.Namespace).String())
 	}
-	for _, m := range sel.vs.LabelMatchers {
-		if m == nil || (sc.profile.RequireNamespace && m.Name == nsLabel) || (add != nil && m.Name == add.Name) {
-			continue
-		}
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value == sel.vs.Name {
+	for _, m := range written {
+		if (p.RequireNamespace && has(p.Namespaces(), m.Name)) || (f.add != nil && m.Name == f.add.Name) {
 			continue
 		}
 		ms = append(ms, m.String())
 	}
-	if add != nil {
-		ms = append(ms, add.String())
+	if f.add != nil {
+		ms = append(ms, f.add.String())
 	}
 	// The printer renders the modifiers of a selector with no name and no
 	// matchers.
 	mods := *sel.vs
 	mods.Name, mods.LabelMatchers = "", nil
-	return name + "{" + strings.Join(ms, ", ") + "}" + (&mods).String()
+	f.text = name + "{" + strings.Join(ms, ", ") + "}" + (&mods).String()
+	return f
+}
+
+func has(ls []string, l string) bool {
+	for _, x := range ls {
+		if x == l {
+			return true
+		}
+	}
+	return false
 }
 
 // workloadLack names the missing workload matcher.

@@ -15,9 +15,11 @@ type Workload struct {
 	// ModelName is the served model name: vLLM's and SGLang's model_name
 	// label, and the model clients send through a router.
 	ModelName string
-	// ModelServing is the Kthena ModelServing scaled.
+	// ModelServing is the Kthena ModelServing scaled. Its pods are named
+	// <modelserving>-<group index>-<role>-<role index>-<pod index>.
 	ModelServing string
-	// PodPrefix starts the name of every pod of the workload.
+	// PodPrefix starts the name of every pod of the workload (other than
+	// a ModelServing).
 	PodPrefix string
 }
 
@@ -27,10 +29,28 @@ const (
 	workloadPlaceholder = "<workload>"
 )
 
+// modelServingLabel is the label a PodMonitor's podTargetLabels makes of
+// the pod label modelserving.volcano.sh/name; Kthena's pods carry the
+// pod label, but series carry it only when the scrape copies it.
+const modelServingLabel = "modelserving_volcano_sh_name"
+
+// podRegex matches the names of the workload's pods, "" when unknown.
+func (w Workload) podRegex() string {
+	switch {
+	case w.ModelServing != "":
+		return regexp.QuoteMeta(w.ModelServing) + "-[0-9]+-.*"
+	case w.PodPrefix != "":
+		return regexp.QuoteMeta(w.PodPrefix) + ".*"
+	}
+	return ""
+}
+
 // suggest returns the matcher a fix adds so that a selector of metric
 // satisfies profile: on a label the selector already tries to narrow if
-// possible, else preferring labels the exporter itself sets.
-func (w Workload) suggest(p policies.ScopeProfile, metric string, written []*labels.Matcher) *labels.Matcher {
+// possible, else preferring labels every scrape of the workload's pods
+// carries (model_name, which the engine sets itself, and the pod name),
+// in the label family fam (exported_* or not).
+func (w Workload) suggest(p policies.ScopeProfile, metric string, written []*labels.Matcher, fam bool) *labels.Matcher {
 	var cands []*labels.Matcher
 	model := w.ModelName
 	if model == "" {
@@ -39,11 +59,11 @@ func (w Workload) suggest(p policies.ScopeProfile, metric string, written []*lab
 	if w.ModelName != "" && engineMetric(metric) {
 		cands = append(cands, eq("model_name", w.ModelName))
 	}
-	if w.ModelServing != "" {
-		cands = append(cands, eq("modelserving_volcano_sh_name", w.ModelServing))
+	if pods := w.podRegex(); pods != "" {
+		cands = append(cands, re(podLabel(p, fam), pods))
 	}
-	if w.PodPrefix != "" {
-		cands = append(cands, re("pod", regexp.QuoteMeta(w.PodPrefix)+".*"))
+	if w.ModelServing != "" {
+		cands = append(cands, eq(modelServingLabel, w.ModelServing))
 	}
 	if engineMetric(metric) {
 		cands = append(cands, eq("model_name", model))
@@ -64,7 +84,27 @@ func (w Workload) suggest(p policies.ScopeProfile, metric string, written []*lab
 	if len(p.WorkloadLabels) == 0 {
 		return eq("pod", workloadPlaceholder)
 	}
-	return eq(p.WorkloadLabels[0], workloadPlaceholder)
+	return eq(firstIn(p.WorkloadLabels, fam, p), workloadPlaceholder)
+}
+
+// podLabel is the profile's pod label in the family, else "pod".
+func podLabel(p policies.ScopeProfile, fam bool) string {
+	var other string
+	for _, l := range p.WorkloadLabels {
+		if !podSpellings[l] {
+			continue
+		}
+		if counterpart(l, fam, p) == l {
+			return l
+		}
+		if other == "" {
+			other = l
+		}
+	}
+	if other == "" {
+		return "pod"
+	}
+	return other
 }
 
 // inProfile reports whether label is one of the profile's workload labels.

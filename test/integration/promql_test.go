@@ -143,13 +143,13 @@ spec:
 			"spec.triggers[1].metadata.query": "promql-unscoped",
 		},
 		fragment: []string{
-			"write `vllm:num_requests_waiting{namespace=\"promql-kthena\", modelserving_volcano_sh_name=\"my-modelserving\"}`",
+			"write `vllm:num_requests_waiting{namespace=\"promql-kthena\", pod=~\"my-modelserving-[0-9]+-.*\"}`",
 			"write `kthena_router_active_downstream_requests{model=\"<model>\"}`",
 		},
 		warnings: []string{"promql-aggregation"},
 	})
 	scoped := strings.NewReplacer(
-		"avg(vllm:num_requests_waiting)", `sum(vllm:num_requests_waiting{namespace="promql-kthena", modelserving_volcano_sh_name="my-modelserving"})`,
+		"avg(vllm:num_requests_waiting)", `sum(vllm:num_requests_waiting{namespace="promql-kthena", pod=~"my-modelserving-[0-9]+-.*"})`,
 		"sum(kthena_router_active_downstream_requests)", `sum(kthena_router_active_downstream_requests{model="my-modelserving"})`,
 	).Replace(so)
 	expectAdmitted(t, fromYAML(t, scoped))
@@ -260,4 +260,93 @@ spec:
 		},
 		fragment: []string{`reads namespace "serving", not this object's namespace "promql-kthena-policy"`},
 	})
+}
+
+// TestPromQLExporterLabels: queries on exporters that report the
+// workload's namespace and pod in labels of their own are admitted when
+// scoped by those labels, and refused, with those labels in the fix, when
+// scoped by the exporter's own namespace and pod.
+func TestPromQLExporterLabels(t *testing.T) {
+	c := newClient(t, new([]string))
+	namespace(t, c, "promql-exporter")
+	if err := c.Create(context.Background(), fromYAML(t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: promql-exporter}
+spec:
+  selector: {matchLabels: {app: frontend}}
+  template:
+    metadata: {labels: {app: frontend}}
+    spec:
+      containers: [{name: web, image: web}]
+`)); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	const so = `
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: frontend, namespace: promql-exporter}
+spec:
+  scaleTargetRef: {name: frontend}
+  triggers:
+    - type: prometheus
+      metadata:
+        serverAddress: http://prometheus.monitoring.svc:9090
+        query: sum(rate(nginx_ingress_controller_requests{exported_namespace="promql-exporter",ingress="frontend"}[2m]))
+        threshold: "100"
+    - type: prometheus
+      metadata:
+        serverAddress: http://prometheus.monitoring.svc:9090
+        query: sum(DCGM_FI_DEV_GPU_UTIL{exported_namespace="promql-exporter",exported_pod=~"frontend-.*"})
+        threshold: "80"
+`
+	expectDenied(t, fromYAML(t, strings.Replace(so, `{exported_namespace="promql-exporter",ingress="frontend"}`, `{ingress="frontend"}`, 1)), denial{
+		causes:   map[string]string{"spec.triggers[0].metadata.query": "promql-unscoped"},
+		fragment: []string{"write `nginx_ingress_controller_requests{exported_namespace=\"promql-exporter\", ingress=\"frontend\"}`"},
+	})
+	expectAdmitted(t, fromYAML(t, so))
+}
+
+// TestPromQLInlineSecretAnyTrigger: credentials inline in a trigger of any
+// type are refused through the API server, and never echoed.
+func TestPromQLInlineSecretAnyTrigger(t *testing.T) {
+	c := newClient(t, new([]string))
+	namespace(t, c, "promql-secret-any")
+	so := fromYAML(t, `
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: worker, namespace: promql-secret-any}
+spec:
+  scaleTargetRef: {name: worker}
+  triggers:
+    - type: rabbitmq
+      metadata:
+        host: amqp://guest:hunter2-pass@rabbitmq.promql-secret-any.svc:5672/
+        queueName: jobs
+        mode: QueueLength
+        value: "20"
+    - type: metrics-api
+      metadata:
+        url: http://stats.promql-secret-any.svc/queue?token=hunter2-token
+        valueLocation: depth
+        targetValue: "10"
+`)
+	expectDenied(t, so, denial{
+		causes: map[string]string{
+			"spec.triggers[0].metadata.host": "trigger-inline-secret",
+			"spec.triggers[1].metadata.url":  "trigger-inline-secret",
+		},
+		fragment: []string{"user credentials", `query parameter "token"`},
+		// The target does not exist: target-ref says so, and the GPU tier is undetermined.
+		warnings: []string{"gpu-paused-default", "target-ref"},
+	})
+	var warns []string
+	err := newClient(t, &warns).Create(context.Background(), so.DeepCopy(), client.DryRunAll)
+	text := strings.Join(warns, "\n")
+	if err != nil {
+		text += err.Error()
+	}
+	if strings.Contains(text, "hunter2") {
+		t.Errorf("the response echoes a credential: %s", text)
+	}
 }
