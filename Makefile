@@ -27,7 +27,7 @@ integration: envtest-assets
 
 ## fuzz: a short fuzz pass over the manifest reader and the PromQL query checker
 fuzz:
-	$(GO) test ./manifests -run '^$$' -fuzz FuzzParse -fuzztime 15s
+	$(GO) test ./internal/manifests -run '^$$' -fuzz FuzzParse -fuzztime 15s
 	$(GO) test ./policies/promql -run '^$$' -fuzz FuzzCheckQuery -fuzztime 15s
 
 ## verify: go vet, gofmt, and generated files (deepcopy, docs/rules.md) up to date

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaleguard/scaleguard/check"
-	"github.com/scaleguard/scaleguard/manifests"
+	"github.com/scaleguard/scaleguard/internal/check"
+	"github.com/scaleguard/scaleguard/internal/manifests"
 	"github.com/scaleguard/scaleguard/policies"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/scaleguard/scaleguard/controlplane"
-	"github.com/scaleguard/scaleguard/manifests"
-	"github.com/scaleguard/scaleguard/server"
+	"github.com/scaleguard/scaleguard/internal/controlplane"
+	"github.com/scaleguard/scaleguard/internal/manifests"
+	"github.com/scaleguard/scaleguard/internal/server"
 )
 
 func newDevCommand() *cobra.Command {

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/scaleguard/scaleguard/server"
+	"github.com/scaleguard/scaleguard/internal/server"
 )
 
 func newServeCommand() *cobra.Command {

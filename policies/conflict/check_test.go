@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaleguard/scaleguard/check"
-	"github.com/scaleguard/scaleguard/manifests"
+	"github.com/scaleguard/scaleguard/internal/check"
+	"github.com/scaleguard/scaleguard/internal/manifests"
 	"github.com/scaleguard/scaleguard/policies"
 )
 

@@ -7,8 +7,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/apis"
-	"github.com/scaleguard/scaleguard/clusterview"
-	"github.com/scaleguard/scaleguard/manifests"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
+	"github.com/scaleguard/scaleguard/internal/manifests"
 	"github.com/scaleguard/scaleguard/policies"
 	_ "github.com/scaleguard/scaleguard/policies/all"
 )

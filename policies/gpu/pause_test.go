@@ -9,8 +9,8 @@ import (
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
 
 	"github.com/scaleguard/scaleguard/apis"
-	"github.com/scaleguard/scaleguard/clusterview"
-	"github.com/scaleguard/scaleguard/manifests"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
+	"github.com/scaleguard/scaleguard/internal/manifests"
 	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/policies/gpu"
 	"github.com/scaleguard/scaleguard/policies/policytest"

@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
-	"github.com/scaleguard/scaleguard/clusterview"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/policies/gpu"
 )

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaleguard/scaleguard/controlplane"
-	"github.com/scaleguard/scaleguard/manifests"
+	"github.com/scaleguard/scaleguard/internal/controlplane"
+	"github.com/scaleguard/scaleguard/internal/manifests"
 )
 
 // expectedExamples is what `make demo` must show for every example: the

@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/scaleguard/scaleguard/keeper"
+	"github.com/scaleguard/scaleguard/internal/keeper"
 	"github.com/scaleguard/scaleguard/policies/gpu"
 )
 

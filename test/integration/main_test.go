@@ -21,10 +21,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/scaleguard/scaleguard/apis"
-	"github.com/scaleguard/scaleguard/clusterview"
-	"github.com/scaleguard/scaleguard/controlplane"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
+	"github.com/scaleguard/scaleguard/internal/controlplane"
+	"github.com/scaleguard/scaleguard/internal/server"
 	_ "github.com/scaleguard/scaleguard/policies/all"
-	"github.com/scaleguard/scaleguard/server"
 )
 
 // leaseNamespace holds the pause keeper's Lease.

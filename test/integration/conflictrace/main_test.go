@@ -27,9 +27,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/scaleguard/scaleguard/controlplane"
+	"github.com/scaleguard/scaleguard/internal/controlplane"
+	"github.com/scaleguard/scaleguard/internal/server"
 	_ "github.com/scaleguard/scaleguard/policies/all"
-	"github.com/scaleguard/scaleguard/server"
 )
 
 var (

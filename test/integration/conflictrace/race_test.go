@@ -19,8 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/internal/server"
 	"github.com/scaleguard/scaleguard/policies"
-	"github.com/scaleguard/scaleguard/server"
 )
 
 // mode is one way of running the webhook.

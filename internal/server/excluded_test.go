@@ -11,7 +11,7 @@ import (
 // TestExcludedNamespacesAreTheWebhooksOnes keeps the keeper's exclusions
 // and the shipped webhook configurations' namespaceSelector the same list.
 func TestExcludedNamespacesAreTheWebhooksOnes(t *testing.T) {
-	raw, err := os.ReadFile("../config/webhook/manifests.yaml")
+	raw, err := os.ReadFile("../../config/webhook/manifests.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaleguard/scaleguard/manifests"
+	"github.com/scaleguard/scaleguard/internal/manifests"
 )
 
 func TestReadFolderFilesAndLines(t *testing.T) {

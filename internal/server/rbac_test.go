@@ -11,14 +11,14 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaleguard/scaleguard/apis"
-	"github.com/scaleguard/scaleguard/clusterview"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
 )
 
 // TestShippedRBACCoversWhatServeUses reads config/rbac and checks that the
 // service account may watch every kind the cache view reads, and do what
 // the pause keeper does: patch ScaledObjects, record Events, hold a Lease.
 func TestShippedRBACCoversWhatServeUses(t *testing.T) {
-	b, err := os.ReadFile("../config/rbac/role.yaml")
+	b, err := os.ReadFile("../../config/rbac/role.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
