@@ -294,11 +294,11 @@ func TestMustRegisterPanicsOnDuplicate(t *testing.T) {
 func TestSettingsValidate(t *testing.T) {
 	reg := testRegistry(t)
 	s := policies.DefaultSettings()
-	if err := s.Validate(reg); err != nil {
+	if err := policies.ValidateSettings(s, reg); err != nil {
 		t.Fatal(err)
 	}
 	s.Rules = map[string]policies.RuleOverride{"nope": {Action: policies.Off}, "needs-a": {Action: "sometimes"}}
-	err := s.Validate(reg)
+	err := policies.ValidateSettings(s, reg)
 	if err == nil || !strings.Contains(err.Error(), "rules.nope: no such rule") || !strings.Contains(err.Error(), `rules.needs-a.action: "sometimes"`) {
 		t.Fatalf("err = %v", err)
 	}

@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if settings == nil {
 		settings = policies.DefaultSettings()
 	}
-	if err := settings.Validate(reg); err != nil {
+	if err := policies.ValidateSettings(settings, reg); err != nil {
 		return nil, err
 	}
 	shutdown := o.GracefulShutdown

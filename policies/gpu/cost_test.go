@@ -216,7 +216,7 @@ func TestCooldown(t *testing.T) {
 
 func TestSettingsValidation(t *testing.T) {
 	s := policies.DefaultSettings()
-	if err := s.Validate(policies.Default); err != nil {
+	if err := policies.ValidateSettings(s, policies.Default); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 	neg := -1.0
@@ -225,7 +225,7 @@ func TestSettingsValidation(t *testing.T) {
 	s.GPU.HourlyPrice = &neg
 	s.GPU.MaxUnpauseWindow.Duration = 0
 	s.GPU.NodeLabels = append(s.GPU.NodeLabels, policies.NodeLabel{})
-	err := s.Validate(policies.Default)
+	err := policies.ValidateSettings(s, policies.Default)
 	if err == nil {
 		t.Fatal("invalid GPU settings accepted")
 	}

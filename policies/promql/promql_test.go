@@ -464,7 +464,7 @@ func TestDefaultProfiles(t *testing.T) {
 
 // TestSettingsValidate covers the PromQL section of the settings.
 func TestSettingsValidate(t *testing.T) {
-	if err := policies.DefaultSettings().Validate(policies.Default); err != nil {
+	if err := policies.ValidateSettings(policies.DefaultSettings(), policies.Default); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 	s := policies.DefaultSettings()
@@ -476,7 +476,7 @@ func TestSettingsValidate(t *testing.T) {
 			WorkloadLabels: []string{"exported_pod", "exported_namespace"}},
 		policies.ScopeProfile{Name: "ns-as-workload", MetricPrefix: "nsw_", WorkloadLabels: []string{"namespace"}})
 	s.PromQL.ExtraMetrics = []string{"not a metric"}
-	err := s.Validate(policies.Default)
+	err := policies.ValidateSettings(s, policies.Default)
 	if err == nil {
 		t.Fatal("invalid PromQL settings validated")
 	}

@@ -1,4 +1,4 @@
-package policies
+package v1alpha1
 
 import (
 	"fmt"
@@ -97,9 +97,9 @@ func (s *Settings) Enforcement(ruleID string) Enforcement {
 	return Enforce
 }
 
-// Validate checks the settings against a registry: every overridden rule
-// must exist and every enforcement must be known.
-func (s *Settings) Validate(reg *Registry) error {
+// Validate checks the settings: every overridden rule must be one that
+// ruleExists knows and every enforcement must be known.
+func (s *Settings) Validate(ruleExists func(id string) bool) error {
 	var errs []string
 	ids := make([]string, 0, len(s.Rules))
 	for id := range s.Rules {
@@ -107,7 +107,7 @@ func (s *Settings) Validate(reg *Registry) error {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if _, ok := reg.Get(id); !ok {
+		if !ruleExists(id) {
 			errs = append(errs, fmt.Sprintf("rules.%s: no such rule", id))
 		}
 		switch a := s.Rules[id].Action; a {

@@ -1,4 +1,4 @@
-package policies
+package v1alpha1
 
 import (
 	"fmt"
