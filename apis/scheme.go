@@ -18,10 +18,11 @@ import (
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 )
 
 // Scheme knows the built-in kinds, KEDA, prometheus-operator and the local
-// KServe, Kthena and Argo Rollouts views.
+// KServe, Kthena, Argo Rollouts and LeaderWorkerSet views.
 var Scheme = runtime.NewScheme()
 
 func init() {
@@ -31,6 +32,7 @@ func init() {
 	utilruntime.Must(kservev1beta1.AddToScheme(Scheme))
 	utilruntime.Must(kthenav1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(argov1alpha1.AddToScheme(Scheme))
+	utilruntime.Must(lwsv1.AddToScheme(Scheme))
 }
 
 var codecs = serializer.NewCodecFactory(Scheme)

@@ -11,6 +11,7 @@ import (
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 )
 
 // ClusterView is a read-only view of the objects related to the one under
@@ -28,6 +29,8 @@ type ClusterView interface {
 	StatefulSet(namespace, name string) (*appsv1.StatefulSet, bool)
 	// Rollout returns an Argo Rollout by namespace and name.
 	Rollout(namespace, name string) (*argov1alpha1.Rollout, bool)
+	// LeaderWorkerSet returns a LeaderWorkerSet by namespace and name.
+	LeaderWorkerSet(namespace, name string) (*lwsv1.LeaderWorkerSet, bool)
 	// ModelServing returns a Kthena ModelServing by namespace and name.
 	ModelServing(namespace, name string) (*kthenav1alpha1.ModelServing, bool)
 	// InferenceService returns a KServe InferenceService by namespace and name.

@@ -25,6 +25,7 @@ import (
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -50,6 +51,7 @@ var Watched = []client.Object{
 	&resourcev1.ResourceClaimTemplate{},
 	&resourcev1.ResourceClaim{},
 	&argov1alpha1.Rollout{},
+	&lwsv1.LeaderWorkerSet{},
 }
 
 // Cache is a ClusterView over controller-runtime's informer cache. Its reads
@@ -200,6 +202,7 @@ var (
 	gvkClaimTmpl    = resourcev1.SchemeGroupVersion.WithKind("ResourceClaimTemplate")
 	gvkClaim        = resourcev1.SchemeGroupVersion.WithKind("ResourceClaim")
 	gvkRollout      = argov1alpha1.GroupVersion.WithKind("Rollout")
+	gvkLWS          = lwsv1.GroupVersion.WithKind("LeaderWorkerSet")
 )
 
 // Namespace implements policies.ClusterView.
@@ -319,6 +322,12 @@ func (v *Cache) ResourceClaimTemplate(ns, name string) (*resourcev1.ResourceClai
 func (v *Cache) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
 	o := &resourcev1.ResourceClaim{}
 	return o, v.get(gvkClaim, ns, name, o)
+}
+
+// LeaderWorkerSet implements policies.ClusterView.
+func (v *Cache) LeaderWorkerSet(ns, name string) (*lwsv1.LeaderWorkerSet, bool) {
+	o := &lwsv1.LeaderWorkerSet{}
+	return o, v.get(gvkLWS, ns, name, o)
 }
 
 // Rollout implements policies.ClusterView.

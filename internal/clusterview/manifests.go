@@ -17,6 +17,7 @@ import (
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -31,6 +32,7 @@ type Manifests struct {
 	isvcs        map[nsName]*kservev1beta1.InferenceService
 	claimTmpls   map[nsName]*resourcev1.ResourceClaimTemplate
 	rollouts     map[nsName]*argov1alpha1.Rollout
+	lws          map[nsName]*lwsv1.LeaderWorkerSet
 	claims       map[nsName]*resourcev1.ResourceClaim
 
 	scaledObjects []*kedav1alpha1.ScaledObject
@@ -57,6 +59,7 @@ func NewManifests(objs ...client.Object) *Manifests {
 		isvcs:        map[nsName]*kservev1beta1.InferenceService{},
 		claimTmpls:   map[nsName]*resourcev1.ResourceClaimTemplate{},
 		rollouts:     map[nsName]*argov1alpha1.Rollout{},
+		lws:          map[nsName]*lwsv1.LeaderWorkerSet{},
 		claims:       map[nsName]*resourcev1.ResourceClaim{},
 	}
 	for _, o := range objs {
@@ -88,6 +91,8 @@ func (m *Manifests) Add(obj client.Object) {
 		m.claimTmpls[key] = o
 	case *argov1alpha1.Rollout:
 		m.rollouts[key] = o
+	case *lwsv1.LeaderWorkerSet:
+		m.lws[key] = o
 	case *resourcev1.ResourceClaim:
 		m.claims[key] = o
 	case *kedav1alpha1.ScaledObject:
@@ -243,6 +248,12 @@ func (m *Manifests) ResourceClaimTemplate(ns, name string) (*resourcev1.Resource
 // ResourceClaim implements policies.ClusterView.
 func (m *Manifests) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
 	return lookup(m.claims, ns, name)
+}
+
+// LeaderWorkerSet implements policies.ClusterView.
+func (m *Manifests) LeaderWorkerSet(ns, name string) (*lwsv1.LeaderWorkerSet, bool) {
+	o, ok := m.lws[nsName{ns, name}]
+	return o, ok
 }
 
 // Rollout implements policies.ClusterView.

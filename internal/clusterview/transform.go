@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -47,6 +48,11 @@ func Transform(in any) (any, error) {
 		o.Status = appsv1.StatefulSetStatus{Replicas: o.Status.Replicas}
 	case *argov1alpha1.Rollout:
 		trimPodSpec(&o.Spec.Template.Spec)
+	case *lwsv1.LeaderWorkerSet:
+		if o.Spec.LeaderWorkerTemplate.LeaderTemplate != nil {
+			trimPodSpec(&o.Spec.LeaderWorkerTemplate.LeaderTemplate.Spec)
+		}
+		trimPodSpec(&o.Spec.LeaderWorkerTemplate.WorkerTemplate.Spec)
 	case *corev1.Service:
 		o.Status = corev1.ServiceStatus{}
 	case *resourcev1.ResourceClaimTemplate:

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/scaleguard/scaleguard/apis"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/policies"
 	_ "github.com/scaleguard/scaleguard/policies/all"
@@ -147,4 +148,46 @@ func judge(t *testing.T, d *appsv1.Deployment) string {
 		}
 	}
 	return ""
+}
+
+func TestTransformTrimsLeaderWorkerSetTemplatesAndManifestsServeThem(t *testing.T) {
+	gpu := corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("8")}
+	tmpl := func() corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "vllm", Args: []string{"--tensor-parallel-size", "8"}, Env: []corev1.EnvVar{{Name: "HF_TOKEN", Value: "secret"}},
+			Ports:     []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			Resources: corev1.ResourceRequirements{Limits: gpu},
+		}}}}
+	}
+	leader := tmpl()
+	lws := &lwsv1.LeaderWorkerSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "vllm", Namespace: "serving"},
+		Spec: lwsv1.LeaderWorkerSetSpec{LeaderWorkerTemplate: lwsv1.LeaderWorkerTemplate{
+			LeaderTemplate: &leader, WorkerTemplate: tmpl(),
+		}},
+	}
+	out, err := clusterview.Transform(lws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*lwsv1.LeaderWorkerSet)
+	for name, c := range map[string]corev1.Container{
+		"leader": got.Spec.LeaderWorkerTemplate.LeaderTemplate.Spec.Containers[0],
+		"worker": got.Spec.LeaderWorkerTemplate.WorkerTemplate.Spec.Containers[0],
+	} {
+		if c.Env != nil || c.Args != nil {
+			t.Errorf("%s: unread fields kept: env %v args %v", name, c.Env, c.Args)
+		}
+		if len(c.Ports) != 1 || !c.Resources.Limits["nvidia.com/gpu"].Equal(resource.MustParse("8")) {
+			t.Errorf("%s: container lost what rules read: %+v", name, c)
+		}
+	}
+
+	view := clusterview.NewManifests(lws)
+	if _, ok := view.LeaderWorkerSet("serving", "vllm"); !ok {
+		t.Error("manifest view does not serve the LeaderWorkerSet")
+	}
+	if _, ok := view.LeaderWorkerSet("serving", "other"); ok {
+		t.Error("manifest view serves a LeaderWorkerSet that was not given")
+	}
 }
