@@ -30,7 +30,7 @@ fuzz:
 	$(GO) test ./internal/manifests -run '^$$' -fuzz FuzzParse -fuzztime 15s
 	$(GO) test ./policies/promql -run '^$$' -fuzz FuzzCheckQuery -fuzztime 15s
 
-## verify: go vet, gofmt, and generated files (deepcopy, docs/rules.md) up to date
+## verify: go vet, gofmt, and generated files (deepcopy, CRD, sample policy, docs/rules.md) up to date
 verify:
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))"; \
@@ -49,7 +49,7 @@ demo: build envtest-assets
 docs:
 	$(GO) run ./cmd/scaleguard rules -o markdown > docs/rules.md
 
-## generate: regenerate deepcopy functions of the local API types
+## generate: regenerate deepcopy functions of the local API types, the ScaleGuardPolicy CRD (config/crd) and the sample policy (config/samples)
 generate:
 	./hack/generate.sh
 
