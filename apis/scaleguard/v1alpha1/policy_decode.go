@@ -26,11 +26,12 @@ func (p *ScaleGuardPolicy) UnmarshalJSON(b []byte) error {
 // UnmarshalJSON decodes a spec over the built-in defaults: a field the
 // JSON does not give keeps its default, and a list or map it gives
 // replaces the default as a whole (encoding/json alone would add a map's
-// keys to the default's).
+// keys to the default's, and decode a list's items over the default's
+// items, keeping their fields the JSON leaves out).
 func (s *ScaleGuardPolicySpec) UnmarshalJSON(b []byte) error {
 	type plain ScaleGuardPolicySpec
 	q := plain{Settings: *DefaultSettings()}
-	clearGivenMaps(reflect.ValueOf(&q).Elem(), b)
+	clearGivenCollections(reflect.ValueOf(&q).Elem(), b)
 	if err := json.Unmarshal(b, &q); err != nil {
 		return err
 	}
@@ -38,10 +39,10 @@ func (s *ScaleGuardPolicySpec) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// clearGivenMaps sets to nil every map field of the struct v that the JSON
-// object raw gives, descending into struct fields raw also gives and into
-// inlined embedded structs.
-func clearGivenMaps(v reflect.Value, raw []byte) {
+// clearGivenCollections sets to nil every map and slice field of the
+// struct v that the JSON object raw gives, descending into struct fields
+// raw also gives and into inlined embedded structs.
+func clearGivenCollections(v reflect.Value, raw []byte) {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) != nil {
 		return // json.Unmarshal reports it
@@ -58,7 +59,7 @@ func clearGivenMaps(v reflect.Value, raw []byte) {
 		}
 		fv := v.Field(i)
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			clearGivenMaps(fv, raw)
+			clearGivenCollections(fv, raw)
 			continue
 		}
 		if name == "" {
@@ -69,10 +70,10 @@ func clearGivenMaps(v reflect.Value, raw []byte) {
 			continue
 		}
 		switch f.Type.Kind() {
-		case reflect.Map:
+		case reflect.Map, reflect.Slice:
 			fv.Set(reflect.Zero(f.Type))
 		case reflect.Struct:
-			clearGivenMaps(fv, sub)
+			clearGivenCollections(fv, sub)
 		}
 	}
 }
@@ -105,7 +106,7 @@ type strictSpec struct {
 // them). A field of the wrong type or an unparsable value is an error.
 func DecodePolicy(data []byte) (p *ScaleGuardPolicy, unknown []string, err error) {
 	var shadow strictPolicy
-	strictErrs, err := kjson.UnmarshalStrict(data, &shadow, kjson.DisallowDuplicateFields)
+	strictErrs, err := kjson.UnmarshalStrict(data, &shadow)
 	if err != nil {
 		return nil, nil, describeDecodeError(data, err)
 	}
