@@ -15,10 +15,10 @@ const PolicyResource = "scaleguardpolicies"
 // rule is, what a GPU tier is, which labels scope a PromQL query, who is
 // exempt. It covers the namespaces its namespaceSelector selects; with no
 // policy object the built-in defaults apply. Where several policies cover
-// one namespace, each rule gets the strictest action any of them sets,
-// exemptions may be used only where all of them allow it, every policy's
-// exemptions apply, and every other setting comes from the policy whose
-// name sorts first.
+// one namespace, each rule gets the strictest action of those they set for
+// it (a rule none sets keeps Enforce), exemptions may be used only where all
+// of them allow it, every policy's exemptions apply, and every other
+// setting comes from the policy whose name sorts first.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster,shortName=sgpolicy,categories=scaleguard
