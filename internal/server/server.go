@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
+	"github.com/scaleguard/scaleguard/internal/clusterpolicy"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/internal/keeper"
 	"github.com/scaleguard/scaleguard/policies"
@@ -38,7 +40,8 @@ type Options struct {
 	MetricsAddr string
 	// ProbeAddr serves /healthz and /readyz ("0" disables them).
 	ProbeAddr string
-	// Settings are the effective rule settings; nil means the defaults.
+	// Settings apply in namespaces no ScaleGuardPolicy covers; nil means
+	// the defaults.
 	Settings *policies.Settings
 	// Registry holds the rules; nil means policies.Default.
 	Registry *policies.Registry
@@ -83,6 +86,18 @@ const DefaultClaimTTL = 5 * time.Second
 type Server struct {
 	Manager manager.Manager
 	View    *clusterview.Cache
+	// Policies are the cluster's ScaleGuardPolicies, as the webhooks and
+	// the pause keeper read them.
+	Policies *clusterpolicy.Store
+}
+
+// WaitSeen waits until what serve reads holds an object just written: the
+// cache view, or the policies for a ScaleGuardPolicy.
+func (s *Server) WaitSeen(ctx context.Context, gvk schema.GroupVersionKind, namespace, name, resourceVersion string) bool {
+	if gvk == clusterpolicy.GVK {
+		return s.Policies.WaitSeen(ctx, name, resourceVersion)
+	}
+	return s.View.WaitSeen(ctx, gvk, namespace, name, resourceVersion)
 }
 
 // New builds the manager, the cache view and the webhooks.
@@ -151,6 +166,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if o.ReadThrough {
 		view.EnableReadThrough(mgr.GetAPIReader())
 	}
+	store, err := clusterpolicy.NewStore(ctx, mgr.GetCache(), mgr.GetRESTMapper(), reg, settings, view.Namespace, log.WithName("policy"))
+	if err != nil {
+		return nil, err
+	}
 	engine := policies.NewEngine(reg)
 	engine.OnPanic = func(rule string, r any, stack []byte) {
 		webhooks.RulePanicsTotal.WithLabelValues(rule).Inc()
@@ -159,7 +178,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	webhooks.Register(mgr.GetWebhookServer(), webhooks.Deps{
 		Engine:   engine,
 		View:     view,
-		Settings: webhooks.StaticSettings{S: settings},
+		Settings: store,
 		Log:      log.WithName("webhook"),
 	})
 
@@ -167,12 +186,22 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	if err := mgr.Add(&kindsWatcher{discovery: disc, missing: view.Missing(), every: 30 * time.Second, log: log.WithName("kinds")}); err != nil {
+	missing := view.Missing()
+	if !store.Served() {
+		missing = append(missing, clusterpolicy.GVK)
+	}
+	if err := mgr.Add(&kindsWatcher{discovery: disc, missing: missing, every: 30 * time.Second, log: log.WithName("kinds")}); err != nil {
 		return nil, err
+	}
+	if store.Served() {
+		sc := &clusterpolicy.StatusController{Client: mgr.GetClient(), Store: store, Registry: reg, Log: log.WithName("policy-status")}
+		if err := sc.SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the policy status controller: %w", err)
+		}
 	}
 
 	if o.PauseKeeper {
-		if err := setupKeeper(mgr, view, settings, log); err != nil {
+		if err := setupKeeper(mgr, view, store, log); err != nil {
 			return nil, err
 		}
 	}
@@ -193,24 +222,25 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}); err != nil {
 		return nil, err
 	}
-	return &Server{Manager: mgr, View: view}, nil
+	return &Server{Manager: mgr, View: view, Policies: store}, nil
 }
 
 // setupKeeper adds the pause keeper to the manager, when the cluster
 // serves ScaledObjects at all.
-func setupKeeper(mgr manager.Manager, view *clusterview.Cache, settings *policies.Settings, log logr.Logger) error {
+func setupKeeper(mgr manager.Manager, view *clusterview.Cache, store *clusterpolicy.Store, log logr.Logger) error {
 	served := view.Served()
 	if !served[apis.ScaledObject] {
 		log.Info("the cluster does not serve ScaledObjects; the pause keeper is not started")
 		return nil
 	}
 	k := &keeper.Keeper{
-		Client:   mgr.GetClient(),
-		View:     view,
-		Settings: func() *policies.Settings { return settings },
-		Recorder: mgr.GetEventRecorder("scaleguard"),
-		Log:      log.WithName("keeper"),
-		Excluded: ExcludedNamespaces,
+		Client:      mgr.GetClient(),
+		View:        view,
+		Settings:    store.Settings,
+		SettingsFor: store.SettingsFor,
+		Recorder:    mgr.GetEventRecorder("scaleguard"),
+		Log:         log.WithName("keeper"),
+		Excluded:    ExcludedNamespaces,
 	}
 	if err := k.SetupWithManager(mgr, served); err != nil {
 		return fmt.Errorf("setting up the pause keeper: %w", err)
