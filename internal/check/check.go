@@ -62,6 +62,13 @@ func Run(objs []manifests.Object, engine *policies.Engine, settings *policies.Se
 
 // RunAt is Run at a given time.
 func RunAt(objs []manifests.Object, engine *policies.Engine, settings *policies.Settings, now time.Time) (Report, error) {
+	return RunWith(objs, engine, func(string, policies.ClusterView) *policies.Settings { return settings }, now)
+}
+
+// RunWith is RunAt with each object judged under the settings settingsFor
+// gives its namespace (the ScaleGuardPolicies covering it), asked with the
+// view of the manifest set (where the namespace's labels are).
+func RunWith(objs []manifests.Object, engine *policies.Engine, settingsFor func(namespace string, view policies.ClusterView) *policies.Settings, now time.Time) (Report, error) {
 	rep := Report{Findings: []Finding{}, Summary: Summary{Objects: len(objs)}}
 	view := clusterview.NewManifests()
 	type judged struct {
@@ -92,15 +99,15 @@ func RunAt(objs []manifests.Object, engine *policies.Engine, settings *policies.
 		}
 	}
 	for _, j := range toJudge {
-		res, err := engine.Admit(policies.Request{
-			GVK: j.src.GVK, Operation: policies.Create, Object: j.raw, View: view, Settings: settings, Now: now,
-		})
-		if err != nil {
-			return rep, &manifests.Error{Source: j.src.Source, Line: j.src.Line, Err: err}
-		}
 		ns := j.src.Namespace
 		if ns == "" {
 			ns = "default"
+		}
+		res, err := engine.Admit(policies.Request{
+			GVK: j.src.GVK, Operation: policies.Create, Object: j.raw, View: view, Settings: settingsFor(ns, view), Now: now,
+		})
+		if err != nil {
+			return rep, &manifests.Error{Source: j.src.Source, Line: j.src.Line, Err: err}
 		}
 		var denied, warned, mutated bool
 		for _, f := range res.Findings {

@@ -25,7 +25,7 @@ func Parse(data []byte, reg *policies.Registry) (*Policy, []string, error) {
 		return nil, unknown, err
 	}
 	if obj.Kind != "" && (obj.Kind != sgv1alpha1.PolicyKind || obj.APIVersion != sgv1alpha1.GroupVersion.String()) {
-		return nil, unknown, fmt.Errorf("%s %s is not a %s", obj.APIVersion, obj.Kind, GVK)
+		return nil, unknown, fmt.Errorf("%s %s is not a %s %s", obj.APIVersion, obj.Kind, GVK.GroupVersion(), GVK.Kind)
 	}
 	if errs := sgv1alpha1.ValidatePolicy(obj, RuleExists(reg)); len(errs) > 0 {
 		return nil, unknown, Problems(errs)
