@@ -24,6 +24,7 @@ var expectedExamples = map[string]struct {
 	"00-namespaces.yaml:12":                         {"created", nil},
 	"00-namespaces.yaml:17":                         {"created", nil},
 	"00-namespaces.yaml:22":                         {"created", nil},
+	"00-namespaces.yaml:27":                         {"created", nil},
 	"conflicts/10-deployment.yaml:1":                {"created", nil},
 	"conflicts/20-hpa.yaml:1":                       {"created", nil},
 	"conflicts/30-scaledobject.yaml:1":              {"denied", []string{"conflict-hpa"}},
@@ -48,6 +49,9 @@ var expectedExamples = map[string]struct {
 	"kthena/31-scaledobject-no-kind.yaml:1":         {"denied", []string{"target-ref", "gpu-paused-default"}},
 	"kthena/32-scaledobject-no-apiversion.yaml:1":   {"denied", []string{"target-ref"}},
 	"kthena/33-scaledobject-fixed.yaml:1":           {"created", []string{"gpu-paused-default"}},
+	"policy/10-scaleguardpolicy.yaml:1":             {"created", nil},
+	// kserve/10 again, under the policy: admitted with the same findings as warnings.
+	"policy/20-inferenceservice-docs.yaml:1": {"created", []string{"promql-unscoped", "promql-aggregation"}},
 }
 
 // pausedPatch is what the demo prints for the pause gpu-paused-default
@@ -71,7 +75,7 @@ func TestExamplesThroughTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs, view.WaitSeen)
+	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs, seen)
 	if err != nil {
 		t.Fatal(err)
 	}
