@@ -217,8 +217,8 @@ func (s *Store) SettingsFor(namespace string) *policies.Settings {
 	return s.Current().For(NamespaceLabels(namespace, ns))
 }
 
-// Settings returns the settings of a namespace that no policy selects by
-// anything but its name.
+// Settings returns the settings of the namespace "default"; it makes the
+// store a webhooks.SettingsSource, whose handlers ask SettingsFor.
 func (s *Store) Settings() *policies.Settings { return s.SettingsFor("default") }
 
 // WaitSeen blocks until the cache holds a policy at resourceVersion rv or
