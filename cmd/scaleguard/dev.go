@@ -75,7 +75,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 	wio := env.WebhookInstallOptions
 	srv, err := server.New(srvCtx, env.Config, server.Options{
 		CertDir: wio.LocalServingCertDir, Host: wio.LocalServingHost, Port: wio.LocalServingPort,
-		MetricsAddr: "0", ProbeAddr: probe, PauseKeeper: true,
+		MetricsAddr: "0", ProbeAddr: probe, PauseKeeper: true, PolicyStatus: true,
 	}, log.WithName("serve"))
 	if err != nil {
 		return err

@@ -51,8 +51,12 @@ type Options struct {
 	// PauseKeeper runs the pause keeper, the controller that re-pauses
 	// GPU-tier ScaledObjects (see package keeper). serve enables it.
 	PauseKeeper bool
-	// LeaderElection makes the pause keeper run in one replica at a time,
-	// elected through a Lease; the webhooks serve in every replica.
+	// PolicyStatus runs the controller that writes the status of
+	// ScaleGuardPolicies (clusterpolicy.StatusController). serve enables it.
+	PolicyStatus bool
+	// LeaderElection makes the pause keeper and the policy status
+	// controller run in one replica at a time, elected through a Lease; the
+	// webhooks serve in every replica.
 	LeaderElection bool
 	// LeaderElectionNamespace holds the Lease; empty means the namespace
 	// scaleguard runs in (in a cluster).
@@ -135,7 +139,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
-		LeaderElection:          o.LeaderElection && o.PauseKeeper,
+		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.PolicyStatus),
 		LeaderElectionID:        electionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
@@ -193,7 +197,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err := mgr.Add(&kindsWatcher{discovery: disc, missing: missing, every: 30 * time.Second, log: log.WithName("kinds")}); err != nil {
 		return nil, err
 	}
-	if store.Served() {
+	if store.Served() && o.PolicyStatus {
 		sc := &clusterpolicy.StatusController{Client: mgr.GetClient(), Store: store, Registry: reg, Log: log.WithName("policy-status")}
 		if err := sc.SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the policy status controller: %w", err)

@@ -12,6 +12,8 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 func TestTargetAbsentIsAdmittedWithAWarning(t *testing.T) {
@@ -83,8 +85,13 @@ func TestShippedConfigurationIsWhatTheAPIServerUses(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: "scaleguard-mutating"}, &mut); err != nil {
 		t.Fatal(err)
 	}
-	if len(val.Webhooks) != 8 || len(mut.Webhooks) != 8 {
-		t.Fatalf("%d validating and %d mutating webhooks installed, want 8 each", len(val.Webhooks), len(mut.Webhooks))
+	want := map[webhooks.Phase]int{}
+	for _, e := range webhooks.Endpoints() {
+		want[e.Phase]++
+	}
+	if len(val.Webhooks) != want[webhooks.Validating] || len(mut.Webhooks) != want[webhooks.Mutating] {
+		t.Fatalf("%d validating and %d mutating webhooks installed, want %d and %d (the dispatch table)",
+			len(val.Webhooks), len(mut.Webhooks), want[webhooks.Validating], want[webhooks.Mutating])
 	}
 	for _, w := range val.Webhooks {
 		if *w.FailurePolicy != admissionregistrationv1.Fail || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {

@@ -80,6 +80,7 @@ func run(m *testing.M) int {
 		MetricsAddr:             metrics,
 		ProbeAddr:               probeAddr,
 		PauseKeeper:             true,
+		PolicyStatus:            true,
 		LeaderElection:          true,
 		LeaderElectionNamespace: leaseNamespace,
 	}, ctrl.Log.WithName("serve"))
