@@ -113,7 +113,12 @@ func (s *Store) Current() *Set {
 	var fp strings.Builder
 	for i := range list.Items {
 		u := &list.Items[i]
-		fmt.Fprintf(&fp, "%s/%s/%s\x00", u.GetName(), u.GetUID(), u.GetResourceVersion())
+		fp.WriteString(u.GetName())
+		fp.WriteByte('/')
+		fp.WriteString(string(u.GetUID()))
+		fp.WriteByte('/')
+		fp.WriteString(u.GetResourceVersion())
+		fp.WriteByte(0)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
