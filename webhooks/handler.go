@@ -71,7 +71,7 @@ func NewHTTPHandler(e Endpoint, deps Deps) http.Handler {
 	}
 	log := deps.Log.WithValues("webhook", e.Path)
 	deps.Log = log
-	return &httpHandler{next: observed{next: &Handler{Endpoint: e, Deps: deps}, endpoint: e}, log: log}
+	return &httpHandler{next: observe(e, &Handler{Endpoint: e, Deps: deps}), log: log}
 }
 
 // Handle implements admission's Handler contract.

@@ -79,6 +79,17 @@ func countFindings(kind string, findings []policies.Finding) {
 	}
 }
 
+// observe wraps an endpoint's reviewer to time and count its answers. The
+// endpoint's series start at zero, so that rates and alerts see them
+// before the first request.
+func observe(e Endpoint, next reviewer) reviewer {
+	for _, r := range []string{ResultAllowed, ResultDenied, ResultError, ResultAbandoned} {
+		AdmissionRequestsTotal.WithLabelValues(e.Path, string(e.Phase), r)
+	}
+	AdmissionDuration.WithLabelValues(e.Path, string(e.Phase))
+	return observed{next: next, endpoint: e}
+}
+
 // observed times and counts the answers of an endpoint's reviewer.
 type observed struct {
 	next     reviewer

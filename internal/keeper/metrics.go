@@ -24,4 +24,10 @@ var ActionsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 func init() {
 	metrics.Registry.MustRegister(ActionsTotal)
+	// Every series starts at zero, so that an alert on failures sees it.
+	for _, a := range []string{"pause", "repause"} {
+		for _, r := range []string{ResultPatched, ResultConflict, ResultFailed} {
+			ActionsTotal.WithLabelValues(a, r)
+		}
+	}
 }

@@ -159,6 +159,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		webhooks.RulePanicsTotal.WithLabelValues(rule).Inc()
 		log.Error(fmt.Errorf("%v", r), "rule panicked on an object", "rule", rule, "stack", string(stack))
 	}
+	for _, r := range reg.Rules() {
+		// Each rule's series starts at zero, so that an alert sees it.
+		webhooks.RulePanicsTotal.WithLabelValues(r.ID)
+	}
 	webhooks.Register(mgr.GetWebhookServer(), webhooks.Deps{
 		Engine:   engine,
 		View:     view,
