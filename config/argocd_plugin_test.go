@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaleguard/scaleguard/internal/manifests"
+	"github.com/scaleguard/scaleguard/policies/gpu"
 )
 
 // plugin is the part of a ConfigManagementPlugin the test reads.
@@ -227,5 +228,48 @@ func kustomization(name, examples string, files ...string) func(*testing.T) stri
 			t.Fatal(err)
 		}
 		return dir
+	}
+}
+
+// TestIgnoreDifferencesNameThePauseAnnotations checks that the snippet's
+// JSON pointers point at the two annotations of a pause decision.
+func TestIgnoreDifferencesNameThePauseAnnotations(t *testing.T) {
+	var app struct {
+		Kind string `json:"kind"`
+		Spec struct {
+			IgnoreDifferences []struct {
+				Group        string   `json:"group"`
+				Kind         string   `json:"kind"`
+				JSONPointers []string `json:"jsonPointers"`
+			} `json:"ignoreDifferences"`
+			SyncPolicy struct {
+				SyncOptions []string `json:"syncOptions"`
+			} `json:"syncPolicy"`
+		} `json:"spec"`
+	}
+	readYAML(t, filepath.Join("argocd", "ignore-pause-decisions.yaml"), &app)
+	if app.Kind != "Application" || len(app.Spec.IgnoreDifferences) != 1 {
+		t.Fatalf("%+v", app)
+	}
+	ignore := app.Spec.IgnoreDifferences[0]
+	if ignore.Group != "keda.sh" || ignore.Kind != "ScaledObject" {
+		t.Errorf("ignores %s %s", ignore.Group, ignore.Kind)
+	}
+	// RFC 6901: "~1" is "/", "~0" is "~".
+	unescape := strings.NewReplacer("~1", "/", "~0", "~")
+	var got []string
+	for _, p := range ignore.JSONPointers {
+		parts := strings.Split(p, "/")
+		if len(parts) != 4 || parts[0] != "" || parts[1] != "metadata" || parts[2] != "annotations" {
+			t.Errorf("pointer %s is not an annotation", p)
+			continue
+		}
+		got = append(got, unescape.Replace(parts[3]))
+	}
+	if strings.Join(got, " ") != gpu.PausedAnnotation+" "+gpu.UnpauseUntilAnnotation {
+		t.Errorf("pointers name %v", got)
+	}
+	if strings.Join(app.Spec.SyncPolicy.SyncOptions, " ") != "RespectIgnoreDifferences=true" {
+		t.Errorf("sync options %v", app.Spec.SyncPolicy.SyncOptions)
 	}
 }
