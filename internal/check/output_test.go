@@ -339,3 +339,17 @@ func TestGitHubAnnotation(t *testing.T) {
 		t.Errorf("summary:\n%s", out.String())
 	}
 }
+
+func TestTextColour(t *testing.T) {
+	rep := judge(t, []string{"testdata/lines.yaml"}, "")
+	var plain, colour bytes.Buffer
+	if err := check.Write(&plain, "text", rep, check.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := check.Write(&colour, "text", rep, check.WriteOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") || !strings.Contains(colour.String(), ": \x1b[31mdeny\x1b[0m [promql-unscoped]") {
+		t.Errorf("plain:\n%q\ncolour:\n%q", plain.String(), colour.String())
+	}
+}

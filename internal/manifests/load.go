@@ -262,43 +262,51 @@ func (l *loader) stream(source string, r io.Reader) []Object {
 	documents := 0
 	for _, d := range docs {
 		j, err := d.toJSON()
-		if err != nil {
-			var e *Error
-			errors.As(err, &e)
-			errs = append(errs, e)
-			continue
-		}
-		if j == nil {
+		if err == nil && j == nil {
 			continue
 		}
 		documents++
-		if !looksLikeObject(j) {
+		if err == nil && !looksLikeObject(j) {
 			skips = append(skips, Skip{Source: source, Line: d.Line, Reason: "not a Kubernetes object"})
 			continue
 		}
-		objs, err := decodeObject(d, d.Line, j, -1)
-		if err != nil {
-			var e *Error
-			errors.As(err, &e)
-			errs = append(errs, e)
+		if err != nil && !mentionsKind(d.Text) {
+			// Not YAML at all (a JSON file with comments, a script), and
+			// nothing in it says it is meant as a Kubernetes object.
+			skips = append(skips, Skip{Source: source, Line: d.Line, Reason: "does not parse, and names no apiVersion and kind"})
 			continue
 		}
-		out = append(out, objs...)
+		if err == nil {
+			var objs []Object
+			if objs, err = decodeObject(d, d.Line, j, -1); err == nil {
+				out = append(out, objs...)
+				continue
+			}
+		}
+		var e *Error
+		errors.As(err, &e)
+		errs = append(errs, e)
 	}
-	if len(errs) > 0 && source != "-" && bytes.Contains(raw, []byte("{{")) {
-		l.skip(source, 0, "a template with {{ }} that does not parse as YAML")
+	if len(errs) > 0 && source != "-" && (bytes.Contains(raw, []byte("{{")) || bytes.Contains(raw, []byte("${"))) {
+		l.skip(source, 0, "a template ({{ }} or ${ } placeholders) that does not read as manifests")
 		l.hint("templated files are judged once rendered: pipe the rendered output into scaleguard check -f -")
 		return nil
 	}
 	for _, e := range errs {
 		l.fail(e)
 	}
-	if len(skips) == documents && len(errs) == 0 && documents > 0 {
+	if len(skips) == documents && documents > 0 {
 		l.skip(source, 0, "not a Kubernetes manifest")
 		return nil
 	}
 	l.skipped = append(l.skipped, skips...)
 	return out
+}
+
+// mentionsKind reports whether a document that does not parse still
+// looks meant as a Kubernetes object: it has apiVersion and kind keys.
+func mentionsKind(text []byte) bool {
+	return bytes.Contains(text, []byte("apiVersion")) && bytes.Contains(text, []byte("kind"))
 }
 
 // looksLikeObject tells a Kubernetes object (or a broken one: a kind or

@@ -65,6 +65,8 @@ func TestLoadARepository(t *testing.T) {
 		"values.yaml":             "image: vllm\nresources:\n  limits: {nvidia.com/gpu: 1}\n",
 		".gitlab-ci.yml":          "stages: [test]\ntest:\n  script: [make test]\n",
 		"package.json":            `{"name": "x", "version": "1.0.0"}`,
+		"tsconfig.json":           "{\n  // comments are not JSON\n  \"compilerOptions\": {\"strict\": true,},\n}\n",
+		"envsubst/ms.yaml":        "apiVersion: workload.serving.volcano.sh/v1alpha1\nkind: ModelServing\nmetadata: ${METADATA}\n",
 		"list.yaml":               "- a\n- b\n",
 		"chart/Chart.yaml":        "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
 		"chart/values.yaml":       "replicaCount: 1\n",
@@ -90,10 +92,12 @@ func TestLoadARepository(t *testing.T) {
 		"chart/Chart.yaml:0 part of the Helm chart " + filepath.Join(root, "chart"),
 		"chart/templates/cm.yaml:0 a template of the Helm chart " + filepath.Join(root, "chart"),
 		"chart/values.yaml:0 part of the Helm chart " + filepath.Join(root, "chart"),
+		"envsubst/ms.yaml:0 a template ({{ }} or ${ } placeholders) that does not read as manifests",
 		"list.yaml:0 not a Kubernetes manifest",
 		"package.json:0 not a Kubernetes manifest",
 		"plain/mixed.yaml:6 not a Kubernetes object",
-		"templated/cm.yaml:0 a template with {{ }} that does not parse as YAML",
+		"templated/cm.yaml:0 a template ({{ }} or ${ } placeholders) that does not read as manifests",
+		"tsconfig.json:0 not a Kubernetes manifest",
 		"values.yaml:0 not a Kubernetes manifest",
 	}
 	wantErrs := []string{

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -265,6 +266,10 @@ func decodeObject(d *Document, line int, j []byte, item int) ([]Object, error) {
 		Items []json.RawMessage `json:"items"`
 	}
 	if err := json.Unmarshal(j, &head); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			err = fmt.Errorf("%s is a %s, not %s", te.Field, te.Value, jsonKind(te.Type))
+		}
 		return nil, &Error{Source: source, Line: line, Err: fmt.Errorf("not a Kubernetes object: %v", err)}
 	}
 	if head.Kind == "" || head.APIVersion == "" {
@@ -300,6 +305,18 @@ func decodeObject(d *Document, line int, j []byte, item int) ([]Object, error) {
 		InList:    item >= 0,
 		Item:      max(item, 0),
 	}}, nil
+}
+
+// jsonKind names what a Go type decodes from: "a mapping", "a list", "a
+// string".
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a mapping"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "a " + t.Kind().String()
 }
 
 func isOnlyComments(b []byte) bool {
