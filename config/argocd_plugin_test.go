@@ -138,14 +138,14 @@ func TestPluginGeneratesOnlyWhatIsNotDenied(t *testing.T) {
 		stderr    []string // findings shown in Argo CD's condition
 	}{
 		"plain manifests that pass": {dir: exampleDir(examples, "gpu"), exit: 0, objects: 3,
-			stderr: []string{"./20-scaledobject-raw-vllm.yaml:1: ScaledObject serving/raw-vllm: mutate [gpu-paused-default]", "0 denied"}},
+			stderr: []string{"./20-scaledobject-raw-vllm.yaml:6: ScaledObject serving/raw-vllm: mutate [gpu-paused-default]", "0 denied"}},
 		"plain manifests with denials": {dir: exampleDir(examples, "kthena"), exit: 1,
-			stderr: []string{"./31-scaledobject-no-kind.yaml:1: ScaledObject kthena-demo/my-modelserving: deny [target-ref]", "[promql-unscoped]", "scaleguard: denied, so no manifests were generated"}},
+			stderr: []string{"./31-scaledobject-no-kind.yaml:10: ScaledObject kthena-demo/my-modelserving: deny [target-ref]", "[promql-unscoped]", "scaleguard: denied, so no manifests were generated"}},
 		"KServe InferenceService denied": {dir: exampleDir(examples, "kserve"), exit: 1,
 			stderr: []string{"deny [promql-unscoped]"}},
 		"top folder only, as Argo CD reads a plain directory": {dir: exampleDir(examples, ""), exit: 0, objects: 5},
 		"subfolders too with RECURSE=true": {dir: exampleDir(examples, ""), env: []string{"ARGOCD_ENV_RECURSE=true"}, exit: 1,
-			stderr: []string{"./kthena/31-scaledobject-no-kind.yaml:1: ScaledObject kthena-demo/my-modelserving: deny [target-ref]"}},
+			stderr: []string{"./kthena/31-scaledobject-no-kind.yaml:10: ScaledObject kthena-demo/my-modelserving: deny [target-ref]"}},
 		"kustomization that passes": {dir: kustomization("gpu", examples, "gpu/05-resourcequota.yaml", "gpu/10-deployment-raw-vllm.yaml", "gpu/20-scaledobject-raw-vllm.yaml"),
 			kustomize: true, exit: 0, objects: 3, stderr: []string{"-:", "mutate [gpu-paused-default]"}},
 		"kustomization with denials": {dir: kustomization("kthena", examples, "kthena/10-modelserving.yaml", "kthena/32-scaledobject-no-apiversion.yaml"),

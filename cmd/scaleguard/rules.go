@@ -14,7 +14,9 @@ func newRulesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "Print the rule catalogue",
-		Args:  cobra.NoArgs,
+		Example: `  scaleguard rules
+  scaleguard rules -o markdown > docs/rules.md`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rules := policies.Default.Rules()
 			w := cmd.OutOrStdout()
@@ -46,5 +48,6 @@ func newRulesCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "markdown", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

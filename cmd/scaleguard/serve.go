@@ -14,7 +14,12 @@ func newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the admission webhook server",
-		Args:  cobra.NoArgs,
+		Example: `  # in the cluster (config/manager/deployment.yaml)
+  scaleguard serve --cert-dir /tmp/k8s-webhook-server/serving-certs
+
+  # outside a cluster, against the current kubeconfig, without leader election
+  scaleguard serve --cert-dir ./certs --leader-elect=false`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := ctrl.Log.WithName("serve")
 			ctx := ctrl.SetupSignalHandler()
