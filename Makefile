@@ -25,11 +25,12 @@ unit:
 integration: envtest-assets
 	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/integration/...
 
-## fuzz: a short fuzz pass over the manifest reader and editor and the PromQL query checker
+## fuzz: a short fuzz pass over the manifest reader and editor, the PromQL query checker and whole AdmissionReview bodies through the webhook's HTTP handler
 fuzz:
 	$(GO) test ./internal/manifests -run '^$$' -fuzz FuzzParse -fuzztime 15s
 	$(GO) test ./internal/manifests -run '^$$' -fuzz FuzzEdit -fuzztime 15s
 	$(GO) test ./policies/promql -run '^$$' -fuzz FuzzCheckQuery -fuzztime 15s
+	$(GO) test ./webhooks -run '^$$' -fuzz FuzzAdmissionReview -fuzztime 15s
 
 ## verify: go vet, gofmt, and generated files (deepcopy, docs/rules.md) up to date
 verify:

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"time"
@@ -37,6 +38,8 @@ type Input struct {
 
 	// memo is shared by every rule judging this version of the object.
 	memo map[any]any
+	// ctx bounds the judgement (see Expired).
+	ctx context.Context
 }
 
 // Memo returns the value compute gives for key, computing it once per

@@ -28,6 +28,8 @@ type (
 	ScopeProfile = sgv1alpha1.ScopeProfile
 	// ConflictSettings configures the conflict-* rules.
 	ConflictSettings = sgv1alpha1.ConflictSettings
+	// LimitSettings bound the work one object may cost.
+	LimitSettings = sgv1alpha1.LimitSettings
 )
 
 // Enforcement levels.

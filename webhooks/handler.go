@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -56,6 +57,14 @@ type Deps struct {
 	// SyncWait bounds how long a request waits for the view to sync at
 	// start-up before it is answered with an error (default 5s).
 	SyncWait time.Duration
+	// MaxInFlight caps the reviews judged at once across the endpoints of
+	// one Register call (default DefaultMaxInFlight); a review beyond it
+	// waits up to QueueWait (default DefaultQueueWait) for a slot and is
+	// then refused with 429 Too Many Requests and Retry-After.
+	MaxInFlight int
+	QueueWait   time.Duration
+
+	slots slots
 }
 
 // Handler judges one guarded kind in one phase.
@@ -69,9 +78,15 @@ func NewHTTPHandler(e Endpoint, deps Deps) http.Handler {
 	if deps.SyncWait == 0 {
 		deps.SyncWait = 2 * time.Second
 	}
+	if deps.QueueWait == 0 {
+		deps.QueueWait = DefaultQueueWait
+	}
+	if deps.slots == nil {
+		deps.slots = newSlots(deps.MaxInFlight)
+	}
 	log := deps.Log.WithValues("webhook", e.Path)
 	deps.Log = log
-	return &httpHandler{next: observe(e, &Handler{Endpoint: e, Deps: deps}), log: log}
+	return &httpHandler{next: observe(e, &Handler{Endpoint: e, Deps: deps}), log: log, slots: deps.slots, queueWait: deps.QueueWait}
 }
 
 // Handle implements admission's Handler contract.
@@ -98,6 +113,9 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if len(req.Object.Raw) == 0 {
 		return h.fail(http.StatusBadRequest, fmt.Errorf("%s request for %s has no object", req.Operation, want.Kind))
 	}
+	if err := sameKind(req, want); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
 	syncCtx, cancel := context.WithTimeout(ctx, h.SyncWait)
 	synced := h.View.WaitForSync(syncCtx)
 	cancel()
@@ -112,6 +130,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		View:      h.View,
 		Settings:  h.Settings.Settings(),
 		Now:       time.Now(),
+		Context:   ctx,
 	}
 	if op == policies.Update {
 		preq.OldObject = req.OldObject.Raw
@@ -121,6 +140,10 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 
 	if h.Endpoint.Phase == Mutating {
 		res, err := h.Engine.Mutate(preq)
+		if errors.Is(err, policies.ErrUnfinished) {
+			log.Info("out of time", "reason", err.Error())
+			return h.outOfTime(ctx)
+		}
 		if err != nil {
 			return h.fail(http.StatusBadRequest, err)
 		}
@@ -141,6 +164,10 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	res, err := h.Engine.Validate(preq)
 	release(err == nil && !res.Denied())
+	if errors.Is(err, policies.ErrUnfinished) {
+		log.Info("out of time", "reason", err.Error())
+		return h.outOfTime(ctx)
+	}
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}

@@ -7,6 +7,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/scaleguard/scaleguard/internal/server"
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 func newServeCommand() *cobra.Command {
@@ -43,6 +44,7 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
 	f.DurationVar(&o.ClaimTTL, "create-claim-ttl", server.DefaultClaimTTL, "longest a just-admitted ScaledObject or HPA counts against concurrent creates before the cache holds it (negative disables)")
 	f.BoolVar(&o.ReadThrough, "create-read-through", false, "judge CREATEs against lists read from the API server instead of the informer cache (see BENCHMARKS.md for its cost)")
+	f.IntVar(&o.MaxInFlight, "max-concurrent-reviews", webhooks.DefaultMaxInFlight, "reviews judged at once; beyond it a review waits a second for a slot, then is refused with 429 Too Many Requests")
 	f.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	f.BoolVar(&o.PauseKeeper, "pause-keeper", true, "run the pause keeper: re-pause GPU-tier ScaledObjects whose scaleguard.io/unpause-until passed, and pause those whose GPU target appeared after them")
 	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper in one replica at a time, elected through a Lease (the webhooks serve in every replica)")

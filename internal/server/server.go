@@ -68,6 +68,11 @@ type Options struct {
 	// rather than the cache. Off by default: BENCHMARKS.md measures its
 	// cost and finds nothing it catches that the cache and claims miss.
 	ReadThrough bool
+
+	// MaxInFlight caps the reviews judged at once; beyond it a review
+	// waits a second for a slot, then is refused with 429 Too Many
+	// Requests. 0 means webhooks.DefaultMaxInFlight.
+	MaxInFlight int
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
@@ -168,6 +173,11 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		View:     view,
 		Settings: webhooks.StaticSettings{S: settings},
 		Log:      log.WithName("webhook"),
+		// The webhook server is controller-runtime's: it bounds a
+		// request's headers (32s) and idle connections (90s); the
+		// handlers bound the body and the judgement by the review's
+		// deadline, and the reviews judged at once by MaxInFlight.
+		MaxInFlight: o.MaxInFlight,
 	})
 
 	disc, err := discovery.NewDiscoveryClientForConfig(cfg)

@@ -126,10 +126,7 @@ func advancedHPAName(so *kedav1alpha1.ScaledObject) string {
 
 // kedaHPAName is the name KEDA gives a ScaledObject's HPA.
 func kedaHPAName(so *kedav1alpha1.ScaledObject) string {
-	if n := advancedHPAName(so); n != "" {
-		return n
-	}
-	return "keda-hpa-" + so.Name
+	return policies.KEDAHPAName(so)
 }
 
 // ownedBy reports whether hpa is so's own, the way KEDA sees it: an owner

@@ -37,7 +37,8 @@ func init() {
 			Doc: "Two ScaledObjects on one workload make KEDA run two HPAs that overwrite each other's spec.replicas. " +
 				"Targets are compared with KEDA's defaults applied on both sides (no apiVersion means apps/v1, no kind means Deployment) and regardless of version. " +
 				"A ScaledObject of the same name is the same object (an update or a re-apply), never a conflict. " +
-				"Also denied: two ScaledObjects whose HPAs would have the same name (`keda-hpa-<name>` or `spec.advanced.horizontalPodAutoscalerConfig.name`).\n\n" +
+				"Also denied: two ScaledObjects whose HPAs would have the same name (`keda-hpa-<name>` or `spec.advanced.horizontalPodAutoscalerConfig.name`). " +
+				"When several others share the workload (or the HPA name), one finding names them all (the first five, then a count), so N ScaledObjects on one workload get N findings, not N².\n\n" +
 				"A ScaledObject KServe generated for an InferenceService with `autoscalerClass: keda` is left to `conflict-kserve`; one left behind after the class changed " +
 				"(KServe does not delete it) is reported here, with the fix of deleting it, and so is one whose InferenceService states no deployment mode " +
 				"(there `conflict-kserve` only warns).\n\n" + updateDoc,

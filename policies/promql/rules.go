@@ -68,9 +68,12 @@ type analysisKey struct{ queries bool }
 // rules.
 func analyze(in *policies.Input, queries bool) []policies.Finding {
 	check := func(q Query) []policies.Finding {
-		if !queries {
+		// Parsing is the family's costly step: past the request's
+		// deadline, stop (the engine discards the judgement).
+		if !queries || in.Expired() {
 			return nil
 		}
+		q.Limits = in.Settings.Limits
 		return CheckQuery(q, &in.Settings.PromQL)
 	}
 	switch o := in.Object.(type) {

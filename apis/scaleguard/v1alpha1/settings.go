@@ -36,6 +36,9 @@ type Settings struct {
 	PromQL PromQLSettings `json:"promql"`
 	// Conflicts configures the conflict-* rules.
 	Conflicts ConflictSettings `json:"conflicts"`
+	// Limits bound the work one object may cost: the size of the PromQL
+	// queries read and the number of findings reported.
+	Limits LimitSettings `json:"limits"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -83,6 +86,7 @@ func DefaultSettings() *Settings {
 		GPU:       DefaultGPUSettings(),
 		PromQL:    DefaultPromQLSettings(),
 		Conflicts: DefaultConflictSettings(),
+		Limits:    DefaultLimitSettings(),
 	}
 }
 
@@ -124,6 +128,7 @@ func (s *Settings) Validate(ruleExists func(id string) bool) error {
 	errs = append(errs, s.GPU.validate()...)
 	errs = append(errs, s.PromQL.validate()...)
 	errs = append(errs, s.Conflicts.validate()...)
+	errs = append(errs, s.Limits.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}
