@@ -49,6 +49,10 @@ type Query struct {
 	Composite bool
 	// Workload is what the object scales, for the fixes messages suggest.
 	Workload Workload
+	// TenantLabel, when set, is the label a tenancy proxy in front of
+	// Prometheus sets to Namespace on every selector of the query (KEDA
+	// sends its namespace metadata, the proxy enforces it).
+	TenantLabel string
 }
 
 // prom parses with the experimental functions enabled: a query a
