@@ -63,7 +63,7 @@ var docUnscoped = "A selector without label filters aggregates every model in th
 
 const docCrossNamespace = "Tenants must not scale on, or read, another namespace's load. Denied: a selector whose namespace labels (see promql-unscoped's profiles) " +
 	"name another namespace (equality, or a regex listing names), and KEDA's `metadata.namespace` (or an InferenceService metric's `namespace`), which KEDA sends to Prometheus as the tenant " +
-	"namespace (Thanos/Cortex tenancy), when it differs from the object's namespace. Selectors of shared-router profiles are exempt: the router's own namespace is where its metrics live. " +
+	"namespace (Thanos/Cortex tenancy), when it differs from the object's namespace (through a tenancy proxy too: the proxy then reads that namespace). Selectors of shared-router profiles are exempt: the router's own namespace is where its metrics live. " +
 	"A selector naming an exporter's own namespace beside the workload's (`exported_namespace=\"shop\", namespace=\"gpu-operator\"`) is denied too: drop the exporter's.\n\n" +
 	"An AutoscalingPolicy's queries are judged against the namespace of the ModelServing each target scales (`targetRef.namespace`, the policy's when empty): " +
 	"this rule does not judge the targetRef itself (the conflict rules judge targets in other namespaces)."

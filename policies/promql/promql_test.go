@@ -186,7 +186,7 @@ func TestScaledObject(t *testing.T) {
 		}},
 		"the Querier's port without tenancy": {docs: so(trigger(strings.Replace(thanosTenancy("serving", `sum(rate(http_requests_total{job="llm"}[1m]))`), ":9092", ":9091", 1))),
 			want: []want{deny(promql.UnscopedID, q(0), "lacks namespace=\"serving\",")}},
-		"a tenant header":             {docs: so(trigger(scopedTrigger + "        customHeaders: X-Scope-OrgID=tenant-a\n"))},
+		"a tenant header": {docs: so(trigger(scopedTrigger + "        customHeaders: X-Scope-OrgID=tenant-a\n"))},
 		"an Authorization header": {docs: so(trigger(scopedTrigger + "        customHeaders: X-Scope-OrgID=tenant-a,Authorization=Bearer s3cr3t\n")),
 			want: []want{deny(promql.InlineSecretID, md("customHeaders"), `header "Authorization" carries a credential`, "TriggerAuthentication or ClusterTriggerAuthentication")}},
 		"a cookie whose value holds =": {docs: so(trigger(scopedTrigger + "        customHeaders: Cookie=session=s3cr3t\n")), want: []want{
