@@ -30,7 +30,7 @@ const (
 )
 
 const tierDoc = "A ScaledObject is on a GPU tier when its scale target (`scaleTargetRef`, by default an apps/v1 Deployment; a StatefulSet; an Argo Rollout, its template or the Deployment its workloadRef names; " +
-	"a Kthena ModelServing, every role's entryTemplate and workerTemplate; for a Deployment named `<isvc>-predictor` or `<isvc>-<name>-predictor`, " +
+	"a Kthena ModelServing, every role's entryTemplate and workerTemplate; a LeaderWorkerSet, its leaderTemplate and workerTemplate (`size` pods per replica); for a Deployment named `<isvc>-predictor` or `<isvc>-<name>-predictor`, " +
 	"or a ScaledObject KServe generated, the InferenceService's predictor and workerSpec) has a pod template that requests or limits an accelerator " +
 	"resource (`gpu.acceleratorResources`: nvidia.com/gpu, amd.com/gpu, gpu.intel.com/*, nvidia.com/mig-*, google.com/tpu, aws.amazon.com/neuron*), " +
 	"claims a device whose ResourceClaimTemplate or ResourceClaim names a device class containing `gpu`, selects GPU nodes by nodeSelector or required " +
@@ -71,7 +71,8 @@ func init() {
 				tierDoc + "\n\n" +
 				"When the target does not exist yet and the namespace is not labelled, the tier is undetermined: the object is admitted as it is with a " +
 				"warning, and scaleguard's pause keeper pauses it once its target appears on a GPU tier. A target of a kind KEDA scales " +
-				"(`targetRef.scalableKinds`) whose pod template scaleguard does not read is admitted with a warning too; other kinds are left alone. " +
+				"(`targetRef.scalableKinds`) whose pod template scaleguard does not read is admitted with a warning too (the vLLM production-stack operator's " +
+				"VLLMRuntime and NVIDIA Dynamo's DynamoGraphDeploymentScalingAdapter make their pods from specs scaleguard does not read); other kinds are left alone. " +
 				"So is a KServe predictor that declares neither resources nor containers of its own (a `model` or framework predictor): its container's " +
 				"resources come from the (Cluster)ServingRuntime, which scaleguard does not read, so unless another signal decides (a toleration, a " +
 				"node selector, the namespace label) the warning asks to label the namespace `scaleguard.io/tier: gpu` or to write the pause " +
@@ -82,7 +83,10 @@ func init() {
 				"re-pauses it then. For a ScaledObject KServe generates, annotate the generated ScaledObject itself: KServe updates it only when its " +
 				"`.spec` differs from what the InferenceService asks for, so an annotation-only change of the InferenceService never reaches it (and " +
 				"InferenceService annotations land on the predictor pods too). KServe's next spec-changing update replaces the ScaledObject's " +
-				"annotations with its own, dropping the un-pause, and scaleguard pauses it again.",
+				"annotations with its own, dropping the un-pause, and scaleguard pauses it again.\n\n" +
+				"The ScaledObject the KEDA HTTP add-on generates for an HTTPScaledObject (controller owner reference to it) is never paused, by the webhook " +
+				"or the pause keeper: the add-on's interceptor holds requests while KEDA scales the target from zero, and a paused ScaledObject never would. " +
+				"The HTTPScaledObject is judged instead (gpu-idle-cost, gpu-cooldown).",
 			Check: policies.On(checkPausedDefault),
 		},
 		policies.Rule{
