@@ -59,7 +59,7 @@ func TestPlainHPAs(t *testing.T) {
 		"minReplicas 2 of 2 GPUs": {docs: deployment(`{containers: [{name: vllm, image: vllm, resources: {limits: {nvidia.com/gpu: "2"}}}]}`) + plainHPA("", "  minReplicas: 2\n"),
 			want: []policytest.Want{policytest.Warn(gpu.IdleCostID, "spec.minReplicas", "minReplicas 2 keeps 4 GPUs")}},
 		"minReplicas 0 (HPAScaleToZero)": {docs: deployment(gpuContainer) + plainHPA("", "  minReplicas: 0\n")},
-		"a CPU Deployment":              {docs: deployment(`{containers: [{name: web, image: web}]}`) + plainHPA("", "")},
+		"a CPU Deployment":               {docs: deployment(`{containers: [{name: web, image: web}]}`) + plainHPA("", "")},
 		"a short scale-down window": {docs: deployment(gpuContainer) + plainHPA("", "  minReplicas: 0\n  behavior: {scaleDown: {stabilizationWindowSeconds: 60}}\n"),
 			want: []policytest.Want{policytest.Warn(gpu.CooldownID, "spec.behavior.scaleDown.stabilizationWindowSeconds",
 				`is 60s, below the 300s a GPU tier needs: the HPA removes GPU replicas of Deployment "llm" after 60s`)}},

@@ -34,6 +34,10 @@ func TestRouterFamilies(t *testing.T) {
 			want: []policytest.Want{unscoped("lacks namespace=\"serving\",", "write `vllm:num_incoming_requests_total{namespace=\"serving\", model=\"llama3\"}`")}},
 		"router: its own pod does not scope it": {query: `sum(vllm:current_qps{namespace="serving", pod=~"vllm-router-.*"})`, edit: deployment,
 			want: []policytest.Want{unscoped("lacks a workload label (one of model, server)")}},
+		"a pool gauge narrowed by the model servers' pods: the fix drops the pod matcher": {
+			query: `sum(inference_pool_average_queue_size{namespace="serving", pod=~"engine-.*"})`, edit: deployment,
+			want: []policytest.Want{unscoped("lacks a matcher on name",
+				"write `inference_pool_average_queue_size{namespace=\"serving\", name=\"<InferencePool>\"}` with the name of the InferencePool that serves this workload (without the pod matcher: these series come from a router")}},
 		// A name both the engine and the router expose is the engine's.
 		"a name both expose keeps the engine's labels": {query: `sum(vllm:num_requests_waiting{namespace="serving", pod=~"engine-.*"})`, edit: deployment},
 		// The router sets server on its own vllm:num_requests_waiting: the

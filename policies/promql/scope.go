@@ -191,11 +191,22 @@ type fix struct {
 	namespace string
 	// add is the workload matcher the fix adds, nil when none.
 	add *labels.Matcher
+	// droppedPod: the selector's pod matcher was left out, since the
+	// metric's pod label is a router's own.
+	droppedPod bool
 }
 
 // notes are the remarks a fix needs: where a placeholder comes from, and
 // the relabeled label a ModelServing's pods can carry instead.
 func (f fix) notes(sc scope, q Query) string {
+	n := f.addNotes(sc, q)
+	if f.droppedPod {
+		n += " (without the pod matcher: these series come from a router, whose own pod is their pod label)"
+	}
+	return n
+}
+
+func (f fix) addNotes(sc scope, q Query) string {
 	switch {
 	case f.add == nil:
 		return ""
@@ -230,7 +241,14 @@ func fixIn(sel selector, sc scope, q Query, fam bool) fix {
 		if m == nil || (m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value == sel.vs.Name) {
 			continue
 		}
-		written = append(written, &labels.Matcher{Type: m.Type, Name: respell(m.Name, fam, p), Value: m.Value})
+		name := respell(m.Name, fam, p)
+		if podSpellings[name] && routerMetric(sel.name) && !has(p.WorkloadLabels, name) {
+			// A router's series carry the router's pod name: a matcher on
+			// the workload's pods selects none of them.
+			f.droppedPod = true
+			continue
+		}
+		written = append(written, &labels.Matcher{Type: m.Type, Name: name, Value: m.Value})
 	}
 	if !sc.workload {
 		f.add = q.Workload.suggest(p, sel.name, q.Namespace, written, fam)

@@ -11,7 +11,9 @@ import (
 // TestTriggerMetadata: fields KEDA silently ignores, firing and not.
 func TestTriggerMetadata(t *testing.T) {
 	md := func(i int, k string) string { return "spec.triggers[" + string(rune('0'+i)) + "].metadata." + k }
-	tm := func(field string, fragments ...string) want { return warn(promql.TriggerMetadataID, field, fragments...) }
+	tm := func(field string, fragments ...string) want {
+		return warn(promql.TriggerMetadataID, field, fragments...)
+	}
 	cases := map[string]struct {
 		docs string
 		want []want
@@ -46,7 +48,7 @@ func TestTriggerMetadata(t *testing.T) {
 		"ignoreNullValues not a boolean": {docs: so(trigger(scopedTrigger + "        ignoreNullValues: \"yes\"\n")),
 			want: []want{tm(md(0, "ignoreNullValues"), "cannot read as a boolean, so it refuses the trigger")}},
 		"keys of other scalers are not judged": {docs: so(typed("rabbitmq", "        queueName: orders\n        mode: QueueLength\n        value: \"20\"\n        hostFromEnv: RABBITMQ_URL\n"))},
-		"the cloud identity keys": {docs: so(trigger(scopedTrigger + "        awsRegion: eu-west-1\n        identityOwner: operator\n"))},
+		"the cloud identity keys":              {docs: so(trigger(scopedTrigger + "        awsRegion: eu-west-1\n        identityOwner: operator\n"))},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
