@@ -229,15 +229,17 @@ var seriesSuffixes = []string{"_bucket", "_sum", "_count", "_created", "_total"}
 
 // selects reports whether the profile names the metric exactly: the name
 // itself, or a series of a listed histogram or counter.
-func (p ScopeProfile) selects(name string) bool {
-	for _, m := range p.Metrics {
-		if name == m {
-			return true
+func (p *ScopeProfile) selects(name string) bool {
+	base := name
+	for _, suf := range seriesSuffixes {
+		if b, ok := strings.CutSuffix(name, suf); ok {
+			base = b
+			break
 		}
-		for _, suf := range seriesSuffixes {
-			if b, ok := strings.CutSuffix(name, suf); ok && b == m {
-				return true
-			}
+	}
+	for _, m := range p.Metrics {
+		if name == m || base == m {
+			return true
 		}
 	}
 	return false
@@ -259,15 +261,20 @@ func (s PromQLSettings) ProfileFor(name string) ScopeProfile {
 	if name == "" {
 		return best
 	}
-	for _, p := range s.Profiles {
-		if p.selects(name) {
-			return p
+	// By index: a profile is a struct of several slices, copied only once
+	// chosen.
+	bestIdx := -1
+	for i := range s.Profiles {
+		p := &s.Profiles[i]
+		if len(p.Metrics) > 0 && p.selects(name) {
+			return *p
+		}
+		if p.MetricPrefix != "" && strings.HasPrefix(name, p.MetricPrefix) && len(p.MetricPrefix) > bestLen {
+			bestIdx, bestLen = i, len(p.MetricPrefix)
 		}
 	}
-	for _, p := range s.Profiles {
-		if p.MetricPrefix != "" && strings.HasPrefix(name, p.MetricPrefix) && len(p.MetricPrefix) > bestLen {
-			best, bestLen = p, len(p.MetricPrefix)
-		}
+	if bestIdx >= 0 {
+		best = s.Profiles[bestIdx]
 	}
 	return best
 }
