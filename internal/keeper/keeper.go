@@ -90,7 +90,7 @@ type Plan struct {
 // Decide is the keeper's decision: pure, from the object, the tier of its
 // target and the time.
 func Decide(so *kedav1alpha1.ScaledObject, tier gpu.Tier, now time.Time) Plan {
-	if so.DeletionTimestamp != nil {
+	if so.DeletionTimestamp != nil || gpu.HTTPAddOnOwner(so) != "" {
 		return Plan{}
 	}
 	switch gpu.DecisionOf(so.Annotations) {

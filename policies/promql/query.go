@@ -51,6 +51,10 @@ type Query struct {
 	Workload Workload
 	// Limits bound the queries read (the zero value means the defaults).
 	Limits policies.LimitSettings
+	// TenantLabel, when set, is the label a tenancy proxy in front of
+	// Prometheus sets to Namespace on every selector of the query (KEDA
+	// sends its namespace metadata, the proxy enforces it).
+	TenantLabel string
 }
 
 // prom parses with the experimental functions enabled: a query a

@@ -12,6 +12,8 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/scaleguard/scaleguard/apis"
 )
 
 func TestTargetAbsentIsAdmittedWithAWarning(t *testing.T) {
@@ -83,11 +85,16 @@ func TestShippedConfigurationIsWhatTheAPIServerUses(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: "scaleguard-mutating"}, &mut); err != nil {
 		t.Fatal(err)
 	}
-	if len(val.Webhooks) != 8 || len(mut.Webhooks) != 8 {
-		t.Fatalf("%d validating and %d mutating webhooks installed, want 8 each", len(val.Webhooks), len(mut.Webhooks))
+	if len(val.Webhooks) != len(apis.Guarded) || len(mut.Webhooks) != len(apis.Guarded) {
+		t.Fatalf("%d validating and %d mutating webhooks installed, want %d each", len(val.Webhooks), len(mut.Webhooks), len(apis.Guarded))
 	}
 	for _, w := range val.Webhooks {
-		if *w.FailurePolicy != admissionregistrationv1.Fail || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
+		// HTTPScaledObjects have only warning rules: they fail open.
+		want := admissionregistrationv1.Fail
+		if w.Name == "httpscaledobject.validate.scaleguard.io" {
+			want = admissionregistrationv1.Ignore
+		}
+		if *w.FailurePolicy != want || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
 			t.Errorf("%s: failurePolicy %s url %v", w.Name, *w.FailurePolicy, w.ClientConfig.URL)
 		}
 	}

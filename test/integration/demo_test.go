@@ -62,7 +62,7 @@ wait:
 	for _, want := range []string{
 		"DENIED   ScaledObject kthena-demo/my-modelserving   (examples/kthena/32-scaledobject-no-apiversion.yaml:1)",
 		"reason:  spec.scaleTargetRef.apiVersion: Forbidden: [target-ref]",
-		"warning: [target-ref] spec.scaleTargetRef.name",
+		"warning: [gpu-idle-cost] spec.minReplicaCount",
 		"kubeconfig: " + kubeconfig,
 	} {
 		if !strings.Contains(text, want) {

@@ -76,6 +76,11 @@ func DefaultSettings() *Settings {
 				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "ModelServing"},
 				{APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout"},
 				{APIVersion: "leaderworkerset.x-k8s.io/v1", Kind: "LeaderWorkerSet"},
+				// Operator kinds whose pods scaleguard cannot see: the vLLM
+				// production-stack operator's runtime and NVIDIA Dynamo's
+				// per-service scaling adapter.
+				{APIVersion: "production-stack.vllm.ai/v1alpha1", Kind: "VLLMRuntime"},
+				{APIVersion: "nvidia.com/v1alpha1", Kind: "DynamoGraphDeploymentScalingAdapter"},
 			},
 			UnscalableKinds: []KindRef{
 				{APIVersion: "apps/v1", Kind: "DaemonSet"},
