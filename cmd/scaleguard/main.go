@@ -64,6 +64,6 @@ func newRootCommand() *cobra.Command {
 	zapOpts.BindFlags(fs)
 	root.PersistentFlags().AddGoFlagSet(fs)
 
-	root.AddCommand(newServeCommand(), newCheckCommand(), newRulesCommand(), newDevCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newRulesCommand(), newDevCommand(), newManifestsCommand())
 	return root
 }
