@@ -268,11 +268,23 @@ func (m *Manifests) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
 // values lists a map's objects of one namespace ("" for all), sorted by
 // namespace and name.
 func values[T client.Object](m map[nsName]T, ns string) []T {
-	var out []T
-	for _, v := range m {
-		out = append(out, v)
+	keys := make([]nsName, 0, len(m))
+	for k := range m {
+		if ns == "" || k.ns == ns {
+			keys = append(keys, k)
+		}
 	}
-	return inNamespace(out, ns)
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].ns != keys[j].ns {
+			return keys[i].ns < keys[j].ns
+		}
+		return keys[i].name < keys[j].name
+	})
+	out := make([]T, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
 }
 
 // Deployments implements policies.ClusterView.

@@ -27,10 +27,19 @@ func resolvePodMonitor(pm *monitoringv1.PodMonitor, in *policies.Input) podTarge
 	return in.Memo(podTargetsKey{}, func() any {
 		var t podTargets
 		t.names, t.all = namespaces(in.Namespace(), pm.Spec.NamespaceSelector)
-		for _, tmpl := range templatesAt(in.View, t.names, t.all) {
+		if !validSelector(&pm.Spec.Selector) {
+			return t
+		}
+		keep := func(tmpl podTemplate) {
 			if tmpl.selects(&pm.Spec.Selector) != no {
 				t.templates = append(t.templates, tmpl)
 			}
+		}
+		if t.all {
+			eachTemplate(in.View, "", keep)
+		}
+		for _, ns := range t.names {
+			eachTemplate(in.View, ns, keep)
 		}
 		return t
 	}).(podTargets)
@@ -51,6 +60,9 @@ func resolveServiceMonitor(sm *monitoringv1.ServiceMonitor, in *policies.Input) 
 	return in.Memo(serviceTargetsKey{}, func() any {
 		t := serviceTargets{pods: map[*corev1.Service][]podTemplate{}}
 		t.names, t.all = namespaces(in.Namespace(), sm.Spec.NamespaceSelector)
+		if !validSelector(&sm.Spec.Selector) {
+			return t
+		}
 		scopes := t.names
 		if t.all {
 			scopes = []string{""}
@@ -76,16 +88,4 @@ func resolveServiceMonitor(sm *monitoringv1.ServiceMonitor, in *policies.Input) 
 		}
 		return t
 	}).(serviceTargets)
-}
-
-// templatesAt lists the pod templates of the given namespaces, or of all.
-func templatesAt(view policies.ClusterView, names []string, all bool) []podTemplate {
-	if all {
-		return templatesIn(view, "")
-	}
-	var out []podTemplate
-	for _, ns := range names {
-		out = append(out, templatesIn(view, ns)...)
-	}
-	return out
 }

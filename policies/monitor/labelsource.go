@@ -42,7 +42,7 @@ func scrapersOf(ts []podTemplate, ns string, view policies.ClusterView) []scrape
 	var out []scraper
 	for _, pm := range view.PodMonitors("") {
 		names, all := namespaces(pm.Namespace, pm.Spec.NamespaceSelector)
-		if !all && !contains(names, ns) {
+		if (!all && !contains(names, ns)) || !validSelector(&pm.Spec.Selector) {
 			continue
 		}
 		if !anyTemplate(ts, func(t podTemplate) bool { return t.selects(&pm.Spec.Selector) != no }) {
@@ -62,7 +62,7 @@ func scrapersOf(ts []podTemplate, ns string, view policies.ClusterView) []scrape
 	}
 	for _, sm := range view.ServiceMonitors("") {
 		names, all := namespaces(sm.Namespace, sm.Spec.NamespaceSelector)
-		if !all && !contains(names, ns) {
+		if (!all && !contains(names, ns)) || !validSelector(&sm.Spec.Selector) {
 			continue
 		}
 		selects := false
@@ -187,7 +187,7 @@ func checkLabelSource(so *kedav1alpha1.ScaledObject, in *policies.Input) []polic
 				}
 				reported[l] = true
 				out = append(out, policies.Warnf(path, "`%s` filters on %s, which none of the monitors scraping the pods of %s (%s) gives its series, so the query matches nothing and the autoscaler reads no value; %s",
-					vs.String(), l, fmt.Sprintf("%s %q", ref.Kind, ref.Name), scraperList(scrapers), labelFix(l, podKey, isPod, scrapers)))
+					written(query, vs), l, fmt.Sprintf("%s %q", ref.Kind, ref.Name), scraperList(scrapers), labelFix(l, podKey, isPod, scrapers)))
 			}
 		}
 	}
@@ -236,6 +236,15 @@ func vectorSelectors(expr parser.Expr) []*parser.VectorSelector {
 		return nil
 	})
 	return out
+}
+
+// written is a selector as the query spells it.
+func written(query string, vs *parser.VectorSelector) string {
+	r := vs.PositionRange()
+	if start, end := int(r.Start), int(r.End); start >= 0 && end <= len(query) && start < end {
+		return query[start:end]
+	}
+	return vs.String()
 }
 
 // selectorName is a selector's literal metric name, "" when a regex

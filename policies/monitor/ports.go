@@ -128,10 +128,10 @@ func describePorts(ts []podTemplate) string {
 			ps = append(ps, describePort(p))
 		}
 		if len(ps) == 0 {
-			parts = append(parts, t.owner+" declare no ports")
+			parts = append(parts, t.owner()+" declare no ports")
 			continue
 		}
-		parts = append(parts, t.owner+" declare "+strings.Join(ps, ", "))
+		parts = append(parts, t.owner()+" declare "+strings.Join(ps, ", "))
 	}
 	return strings.Join(parts, "; ")
 }

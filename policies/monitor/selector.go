@@ -91,16 +91,14 @@ func (ls labelSet) valueIn(key string, values []string) match {
 	return no
 }
 
-// selects judges a label selector against the set, the way
+// selects judges a valid label selector against the set, the way
 // metav1.LabelSelectorAsSelector reads it (prometheus-operator's relabeling
-// selection agrees for valid selectors). An invalid selector selects
-// nothing: prometheus-operator rejects the monitor.
+// selection agrees for valid selectors). Callers check validity once
+// (validSelector): an invalid selector selects nothing, since
+// prometheus-operator rejects the monitor.
 func (ls labelSet) selects(sel *metav1.LabelSelector) match {
 	if sel == nil {
 		return yes
-	}
-	if len(selectorErrors(sel, nil)) > 0 {
-		return no
 	}
 	out := yes
 	for k, v := range sel.MatchLabels {
@@ -117,6 +115,8 @@ func (ls labelSet) selects(sel *metav1.LabelSelector) match {
 			m = ls.has(e.Key)
 		case metav1.LabelSelectorOpDoesNotExist:
 			m = yes - ls.has(e.Key)
+		default:
+			m = no
 		}
 		out = min(out, m)
 	}
@@ -131,6 +131,10 @@ func (ls labelSet) selectsMap(sel map[string]string) match {
 	}
 	return ls.selects(&metav1.LabelSelector{MatchLabels: sel})
 }
+
+// validSelector reports whether a monitor's selector is a valid label
+// selector.
+func validSelector(sel *metav1.LabelSelector) bool { return len(selectorErrors(sel, nil)) == 0 }
 
 // selectorProblem is one reason a label selector is invalid.
 type selectorProblem struct {

@@ -21,10 +21,10 @@ import (
 // podTemplate is one kind of pod a workload runs, as a monitor sees it.
 type podTemplate struct {
 	labelSet
-	// owner names the workload and template in messages: `Deployment
-	// "chat"`, `ModelServing "llm" role "decode" entry pods`.
-	owner     string
-	namespace string
+	// kind and name name the workload, and part the template within it
+	// (`role "decode" entry pods`), for messages (owner).
+	kind, name, part string
+	namespace        string
 	// spec is the pod spec (containers and their ports).
 	spec *corev1.PodSpec
 	// portsUnknown is true when the pods' ports come from somewhere
@@ -71,6 +71,17 @@ const (
 	kserveComponentLabel = "component"
 )
 
+// The varying sets, built once: templates share them read-only.
+var (
+	deploymentVaryingSet   = set(deploymentVarying)
+	statefulSetVaryingSet  = set(statefulSetVarying)
+	daemonSetVaryingSet    = set(daemonSetVarying)
+	rolloutVaryingSet      = set(rolloutVarying)
+	lwsLeaderVaryingSet    = set(lwsVarying)
+	lwsWorkerVaryingSet    = set(lwsVarying, []string{lwsWorkerIndexLabel})
+	modelServingVaryingSet = set(modelServingVarying)
+)
+
 func set(keys ...[]string) map[string]bool {
 	out := map[string]bool{}
 	for _, ks := range keys {
@@ -100,22 +111,22 @@ func owned(obj metav1.Object, kind string) bool {
 
 func deploymentTemplate(d *appsv1.Deployment) podTemplate {
 	return podTemplate{
-		labelSet: labelSet{known: d.Spec.Template.Labels, varying: set(deploymentVarying)},
-		owner:    fmt.Sprintf("Deployment %q", d.Name), namespace: d.Namespace, spec: &d.Spec.Template.Spec,
+		labelSet: labelSet{known: d.Spec.Template.Labels, varying: deploymentVaryingSet},
+		kind:     "Deployment", name: d.Name, namespace: d.Namespace, spec: &d.Spec.Template.Spec,
 	}
 }
 
 func statefulSetTemplate(s *appsv1.StatefulSet) podTemplate {
 	return podTemplate{
-		labelSet: labelSet{known: s.Spec.Template.Labels, varying: set(statefulSetVarying)},
-		owner:    fmt.Sprintf("StatefulSet %q", s.Name), namespace: s.Namespace, spec: &s.Spec.Template.Spec,
+		labelSet: labelSet{known: s.Spec.Template.Labels, varying: statefulSetVaryingSet},
+		kind:     "StatefulSet", name: s.Name, namespace: s.Namespace, spec: &s.Spec.Template.Spec,
 	}
 }
 
 func daemonSetTemplate(d *appsv1.DaemonSet) podTemplate {
 	return podTemplate{
-		labelSet: labelSet{known: d.Spec.Template.Labels, varying: set(daemonSetVarying)},
-		owner:    fmt.Sprintf("DaemonSet %q", d.Name), namespace: d.Namespace, spec: &d.Spec.Template.Spec,
+		labelSet: labelSet{known: d.Spec.Template.Labels, varying: daemonSetVaryingSet},
+		kind:     "DaemonSet", name: d.Name, namespace: d.Namespace, spec: &d.Spec.Template.Spec,
 	}
 }
 
@@ -134,8 +145,8 @@ func rolloutTemplates(r *argov1alpha1.Rollout, view policies.ClusterView) []podT
 		tmpl = &d.Spec.Template
 	}
 	return []podTemplate{{
-		labelSet: labelSet{known: tmpl.Labels, varying: set(rolloutVarying)},
-		owner:    fmt.Sprintf("Rollout %q", r.Name), namespace: r.Namespace, spec: &tmpl.Spec,
+		labelSet: labelSet{known: tmpl.Labels, varying: rolloutVaryingSet},
+		kind:     "Rollout", name: r.Name, namespace: r.Namespace, spec: &tmpl.Spec,
 	}}
 }
 
@@ -150,18 +161,18 @@ func lwsTemplates(l *lwsv1.LeaderWorkerSet) []podTemplate {
 	out := []podTemplate{{
 		labelSet: labelSet{
 			known:   merged(leader.Labels, map[string]string{lwsNameLabel: l.Name, lwsWorkerIndexLabel: "0"}),
-			varying: set(lwsVarying),
+			varying: lwsLeaderVaryingSet,
 		},
-		owner: fmt.Sprintf("LeaderWorkerSet %q leader pods", l.Name), namespace: l.Namespace, spec: &leader.Spec,
+		kind: "LeaderWorkerSet", name: l.Name, part: "leader pods", namespace: l.Namespace, spec: &leader.Spec,
 	}}
 	if lwt.Size != nil && *lwt.Size > 1 {
 		out = append(out, podTemplate{
 			labelSet: labelSet{
 				known:   merged(lwt.WorkerTemplate.Labels, map[string]string{lwsNameLabel: l.Name}),
-				varying: set(lwsVarying, []string{lwsWorkerIndexLabel}),
+				varying: lwsWorkerVaryingSet,
 				never:   map[string]string{lwsWorkerIndexLabel: "0"},
 			},
-			owner: fmt.Sprintf("LeaderWorkerSet %q worker pods", l.Name), namespace: l.Namespace, spec: &lwt.WorkerTemplate.Spec,
+			kind: "LeaderWorkerSet", name: l.Name, part: "worker pods", namespace: l.Namespace, spec: &lwt.WorkerTemplate.Spec,
 		})
 	}
 	return out
@@ -179,8 +190,8 @@ func modelServingTemplates(ms *kthenav1alpha1.ModelServing) []podTemplate {
 			entry = merged(entry, md.Labels)
 		}
 		out = append(out, podTemplate{
-			labelSet: labelSet{known: entry, varying: set(modelServingVarying)},
-			owner:    fmt.Sprintf("ModelServing %q role %q entry pods", ms.Name, role.Name), namespace: ms.Namespace,
+			labelSet: labelSet{known: entry, varying: modelServingVaryingSet},
+			kind:     "ModelServing", name: ms.Name, part: fmt.Sprintf("role %q entry pods", role.Name), namespace: ms.Namespace,
 			spec: &role.EntryTemplate.Spec,
 		})
 		if role.WorkerTemplate != nil && role.WorkerReplicas > 0 {
@@ -189,8 +200,8 @@ func modelServingTemplates(ms *kthenav1alpha1.ModelServing) []podTemplate {
 				worker = merged(base, md.Labels)
 			}
 			out = append(out, podTemplate{
-				labelSet: labelSet{known: worker, varying: set(modelServingVarying)},
-				owner:    fmt.Sprintf("ModelServing %q role %q worker pods", ms.Name, role.Name), namespace: ms.Namespace,
+				labelSet: labelSet{known: worker, varying: modelServingVaryingSet},
+				kind:     "ModelServing", name: ms.Name, part: fmt.Sprintf("role %q worker pods", role.Name), namespace: ms.Namespace,
 				spec: &role.WorkerTemplate.Spec,
 			})
 		}
@@ -211,8 +222,8 @@ func predictorTemplate(isvc *kservev1beta1.InferenceService) podTemplate {
 	fromRuntime := p.Model != nil || p.SKLearn != nil || p.XGBoost != nil || p.Tensorflow != nil || p.PyTorch != nil ||
 		p.Triton != nil || p.ONNX != nil || p.HuggingFace != nil || p.PMML != nil || p.LightGBM != nil || p.Paddle != nil
 	return podTemplate{
-		labelSet:     labelSet{known: labels, varying: set(deploymentVarying), open: true},
-		owner:        fmt.Sprintf("InferenceService %q predictor", isvc.Name),
+		labelSet: labelSet{known: labels, varying: deploymentVaryingSet, open: true},
+		kind:     "InferenceService", name: isvc.Name, part: "predictor",
 		namespace:    isvc.Namespace,
 		spec:         &corev1.PodSpec{Containers: p.Containers, InitContainers: p.InitContainers},
 		portsUnknown: fromRuntime || len(p.Containers) == 0,
@@ -220,41 +231,60 @@ func predictorTemplate(isvc *kservev1beta1.InferenceService) podTemplate {
 }
 
 // templatesIn lists the pod templates of every workload in a namespace (""
-// for all). A StatefulSet a LeaderWorkerSet made is read as the
-// LeaderWorkerSet, a Rollout with a workloadRef as its Deployment, and an
-// InferenceService only until its predictor Deployment exists.
+// for all).
 func templatesIn(view policies.ClusterView, ns string) []podTemplate {
 	var out []podTemplate
-	deployments := map[string]bool{}
-	for _, d := range view.Deployments(ns) {
-		deployments[d.Namespace+"/"+d.Name] = true
-		out = append(out, deploymentTemplate(d))
+	eachTemplate(view, ns, func(t podTemplate) { out = append(out, t) })
+	return out
+}
+
+// eachTemplate visits the pod templates of every workload in a namespace
+// ("" for all). A StatefulSet a LeaderWorkerSet made is read as the
+// LeaderWorkerSet, a Rollout with a workloadRef as its Deployment, and an
+// InferenceService only until its predictor Deployment exists.
+func eachTemplate(view policies.ClusterView, ns string, visit func(podTemplate)) {
+	deployments := view.Deployments(ns)
+	for _, d := range deployments {
+		visit(deploymentTemplate(d))
 	}
 	for _, s := range view.StatefulSets(ns) {
 		if !owned(s, "LeaderWorkerSet") {
-			out = append(out, statefulSetTemplate(s))
+			visit(statefulSetTemplate(s))
 		}
 	}
 	for _, d := range view.DaemonSets(ns) {
-		out = append(out, daemonSetTemplate(d))
+		visit(daemonSetTemplate(d))
 	}
 	for _, r := range view.Rollouts(ns) {
 		if r.Spec.WorkloadRef == nil {
-			out = append(out, rolloutTemplates(r, view)...)
+			for _, t := range rolloutTemplates(r, view) {
+				visit(t)
+			}
 		}
 	}
 	for _, l := range view.LeaderWorkerSets(ns) {
-		out = append(out, lwsTemplates(l)...)
-	}
-	for _, ms := range view.ModelServings(ns) {
-		out = append(out, modelServingTemplates(ms)...)
-	}
-	for _, isvc := range view.InferenceServices(ns) {
-		if !deployments[isvc.Namespace+"/"+gpu.PredictorDeployment(isvc)] {
-			out = append(out, predictorTemplate(isvc))
+		for _, t := range lwsTemplates(l) {
+			visit(t)
 		}
 	}
-	return out
+	for _, ms := range view.ModelServings(ns) {
+		for _, t := range modelServingTemplates(ms) {
+			visit(t)
+		}
+	}
+	isvcs := view.InferenceServices(ns)
+	if len(isvcs) == 0 {
+		return
+	}
+	made := map[string]bool{}
+	for _, d := range deployments {
+		made[d.Namespace+"/"+d.Name] = true
+	}
+	for _, isvc := range isvcs {
+		if !made[isvc.Namespace+"/"+gpu.PredictorDeployment(isvc)] {
+			visit(predictorTemplate(isvc))
+		}
+	}
 }
 
 // templatesOf lists the pod templates of one workload, and names it; false
@@ -293,6 +323,16 @@ func templatesOf(view policies.ClusterView, ref policies.WorkloadRef) ([]podTemp
 		}
 	}
 	return nil, false
+}
+
+// owner names the workload and template in messages: `Deployment
+// "chat"`, `ModelServing "llm" role "decode" entry pods`.
+func (t podTemplate) owner() string {
+	s := fmt.Sprintf("%s %q", t.kind, t.name)
+	if t.part != "" {
+		s += " " + t.part
+	}
+	return s
 }
 
 // ports lists a template's declared container ports (init containers
