@@ -12,6 +12,9 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 func TestTargetAbsentIsAdmittedWithAWarning(t *testing.T) {
@@ -86,9 +89,14 @@ func TestShippedConfigurationIsWhatTheAPIServerUses(t *testing.T) {
 	if len(val.Webhooks) != 8 || len(mut.Webhooks) != 8 {
 		t.Fatalf("%d validating and %d mutating webhooks installed, want 8 each", len(val.Webhooks), len(mut.Webhooks))
 	}
+	// A validating webhook fails closed for a kind some rule can refuse.
+	failure := map[string]admissionregistrationv1.FailurePolicyType{}
+	for _, e := range webhooks.Endpoints() {
+		failure[strings.ToLower(e.Kind.GVK.Kind)+"."+string(e.Phase)+".scaleguard.io"] = webhooks.FailurePolicy(e, policies.Default)
+	}
 	for _, w := range val.Webhooks {
-		if *w.FailurePolicy != admissionregistrationv1.Fail || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
-			t.Errorf("%s: failurePolicy %s url %v", w.Name, *w.FailurePolicy, w.ClientConfig.URL)
+		if *w.FailurePolicy != failure[w.Name] || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
+			t.Errorf("%s: failurePolicy %s (want %s) url %v", w.Name, *w.FailurePolicy, failure[w.Name], w.ClientConfig.URL)
 		}
 	}
 	for _, w := range mut.Webhooks {
