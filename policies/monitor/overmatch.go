@@ -33,6 +33,9 @@ func checkOvermatch(sm *monitoringv1.ServiceMonitor, in *policies.Input) []polic
 		return nil
 	}
 	t := resolveServiceMonitor(sm, in)
+	if anyHandManaged(t.services) {
+		return nil
+	}
 	var with, without []*corev1.Service
 	for _, svc := range t.services {
 		if servesAny(svc, ports) {

@@ -249,7 +249,9 @@ func checkPodMonitorPorts(pm *monitoringv1.PodMonitor, in *policies.Input) []pol
 // a Service port; targetPort a container port of the Services' pods.
 func checkServiceMonitorPorts(sm *monitoringv1.ServiceMonitor, in *policies.Input) []policies.Finding {
 	t := resolveServiceMonitor(sm, in)
-	if len(t.services) == 0 {
+	if len(t.services) == 0 || anyHandManaged(t.services) {
+		// Endpoints written by hand name their ports, and list their
+		// addresses, themselves.
 		return nil
 	}
 	var out []policies.Finding
@@ -323,4 +325,16 @@ func serviceEndpointTargetPort(tp intstr.IntOrString, f *field.Path, pods []podT
 	}
 	return []policies.Finding{policies.Denyf(f, "%q names no container port of the pods behind the Services it selects (%s), so Prometheus scrapes nothing from them; %s",
 		tp.StrVal, describePorts(pods), fix)}
+}
+
+// anyHandManaged reports whether a Service's endpoints are not made from
+// its pods: no selector (Endpoints written by hand, whose port names are
+// their own) or an ExternalName.
+func anyHandManaged(svcs []*corev1.Service) bool {
+	for _, s := range svcs {
+		if len(s.Spec.Selector) == 0 || s.Spec.Type == corev1.ServiceTypeExternalName {
+			return true
+		}
+	}
+	return false
 }

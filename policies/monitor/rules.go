@@ -98,8 +98,11 @@ the workloads in its view (Pods are not cached) and:
 
 Nothing is judged when the monitor selects nothing (see monitor-no-targets),
 when a selected workload's ports come from somewhere scaleguard does not read
-(a KServe ServingRuntime), or for the ports service meshes inject into pods
-(Istio's ` + "`http-envoy-prom`" + ` 15090, Linkerd's ` + "`linkerd-admin`" + ` 4191).
+(a KServe ServingRuntime), when a selected Service's endpoints are written by
+hand (no selector), or for the ports service meshes inject into pods (Istio's
+` + "`http-envoy-prom`" + ` 15090, Linkerd's ` + "`linkerd-admin`" + ` 4191). Pods scaleguard does
+not see through a workload (bare Pods, Jobs) are not counted: a monitor that
+selects only those selects nothing as far as scaleguard can tell.
 `
 
 const deprecatedTargetPortDoc = `

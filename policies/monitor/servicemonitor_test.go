@@ -94,6 +94,15 @@ func TestServiceMonitors(t *testing.T) {
 				serviceMonitor1(`selector: {matchExpressions: [{key: app, operator: Exists}]}, endpoints: [{port: web}]`),
 			want: []policytest.Want{policytest.Mutate(monitor.OvermatchID, "spec.selector.matchLabels", "narrowed with tier: api")},
 		},
+		"a Service whose endpoints are written by hand": {
+			docs: `
+apiVersion: v1
+kind: Service
+metadata: {name: external-vllm, namespace: serving, labels: {app: chat}}
+spec: {ports: [{name: web, port: 80}]}
+---
+` + serviceMonitor1(`selector: {matchLabels: {app: chat}}, endpoints: [{port: metrics}]`),
+		},
 		"two endpoints, each served by one Service": {
 			docs: pods + service("chat", `{app: chat, tier: api}`, `[{name: web, port: 80, targetPort: http}]`) +
 				service("chat-admin", `{app: chat, tier: admin}`, `[{name: admin, port: 81, targetPort: 9999}]`) +
