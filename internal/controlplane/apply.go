@@ -176,6 +176,8 @@ func admissionChanges(sent, stored map[string]any) []string {
 		}
 		out = append(out, op.Operation+" "+op.Path+v)
 	}
+	// The diff's order follows map iteration; print it in one order.
+	sort.Strings(out)
 	return out
 }
 
