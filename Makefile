@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build test unit integration verify envtest-assets demo docs generate fuzz clean
+.PHONY: all build test unit integration verify envtest-assets demo docs manifests generate fuzz clean
 
 all: build
 
@@ -32,7 +32,7 @@ fuzz:
 	$(GO) test ./policies/promql -run '^$$' -fuzz FuzzCheckQuery -fuzztime 15s
 	$(GO) test ./webhooks -run '^$$' -fuzz FuzzAdmissionReview -fuzztime 15s
 
-## verify: go vet, gofmt, and generated files (deepcopy, docs/rules.md) up to date
+## verify: go vet, gofmt, and generated files (deepcopy, docs/rules.md, config/webhook/manifests.yaml) up to date
 verify:
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))"; \
@@ -50,6 +50,10 @@ demo: build envtest-assets
 ## docs: regenerate docs/rules.md from the registered rules
 docs:
 	$(GO) run ./cmd/scaleguard rules -o markdown > docs/rules.md
+
+## manifests: regenerate config/webhook/manifests.yaml from the dispatch table and the registered rules
+manifests:
+	$(GO) run ./cmd/scaleguard manifests > config/webhook/manifests.yaml
 
 ## generate: regenerate deepcopy functions of the local API types
 generate:

@@ -42,6 +42,9 @@ func WriteCatalogMarkdown(w io.Writer, rules []Rule) error {
 	for _, r := range rules {
 		fmt.Fprintf(&b, "\n## %s\n\n", r.ID)
 		fmt.Fprintf(&b, "Default action: **%s**. Judges: %s.", r.Action, kindList(r))
+		if r.MayDeny && r.Action != Deny {
+			b.WriteString(" Denies what it cannot fix.")
+		}
 		if r.KeepOnUpdate {
 			b.WriteString(" Keeps denying on UPDATE even when the stored object already had the problem.")
 		}

@@ -89,6 +89,11 @@ type Rule struct {
 	// object shared is admitted with a warning, so an object that predates a
 	// rule can still be edited (and fixed).
 	KeepOnUpdate bool
+	// MayDeny, on a mutate or warn rule, says that it also denies what it
+	// cannot fix or what can never work (monitor-port denies a port it
+	// cannot rewrite), so the kind's validating webhook must fail closed
+	// as for a deny rule.
+	MayDeny bool
 	// Check is the rule's logic.
 	Check CheckFunc
 }
@@ -115,6 +120,10 @@ func (r Rule) validate() error {
 	}
 	return nil
 }
+
+// Denies reports whether the rule can refuse an object: a deny rule, or a
+// mutate or warn rule that may deny.
+func (r Rule) Denies() bool { return r.Action == Deny || r.MayDeny }
 
 // judges reports whether the rule applies to kind.
 func (r Rule) judges(gvk schema.GroupVersionKind) bool {

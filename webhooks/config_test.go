@@ -29,28 +29,6 @@ type hook struct {
 	reinvocation *admissionregistrationv1.ReinvocationPolicyType
 }
 
-// failOpen are the kinds whose validating webhook fails open: no rule can
-// deny them, so scaleguard being unreachable must not block them.
-var failOpen = map[string]bool{"http.keda.sh/v1alpha1/httpscaledobjects": true}
-
-// canDeny reports whether a rule of the default registry that judges the
-// kind of a webhook rule can deny.
-func canDeny(r admissionregistrationv1.RuleWithOperations) bool {
-	for _, k := range apis.Guarded {
-		gvr := k.GVR()
-		if gvr.Group != r.APIGroups[0] || gvr.Version != r.APIVersions[0] || gvr.Resource != r.Resources[0] {
-			continue
-		}
-		for _, rule := range policies.Default.For(k.GVK) {
-			if rule.Action == policies.Deny {
-				return true
-			}
-		}
-		return false
-	}
-	return true
-}
-
 func shipped(t *testing.T) (mut, val []hook) {
 	t.Helper()
 	raw, err := os.ReadFile("../config/webhook/manifests.yaml")
@@ -155,14 +133,20 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 			t.Errorf("%s: reinvocationPolicy %v, want IfNeeded (another webhook may change the object after ours)", h.name, h.reinvocation)
 		}
 	}
+	// A validating webhook fails closed exactly when a rule of its kind can
+	// refuse an object.
+	byPath := map[string]webhooks.Endpoint{}
+	for _, e := range webhooks.Endpoints() {
+		byPath[e.Path] = e
+	}
 	for _, h := range val {
-		want := admissionregistrationv1.Fail
-		if r := h.rules[0]; len(r.APIGroups) == 1 && len(r.APIVersions) == 1 && len(r.Resources) == 1 &&
-			failOpen[r.APIGroups[0]+"/"+r.APIVersions[0]+"/"+r.Resources[0]] {
-			if canDeny(r) {
-				t.Errorf("%s fails open, but a rule can deny its kind", h.name)
+		want := admissionregistrationv1.Ignore
+		if e, ok := byPath[h.path]; ok {
+			for _, r := range policies.Default.For(e.Kind.GVK) {
+				if r.Denies() {
+					want = admissionregistrationv1.Fail
+				}
 			}
-			want = admissionregistrationv1.Ignore
 		}
 		check("validate", h, want)
 	}
@@ -180,6 +164,66 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 	for k := range got {
 		if _, ok := want[k]; !ok {
 			t.Errorf("%s: configured but not served", k)
+		}
+	}
+}
+
+// TestFailurePolicyFollowsTheRules derives each validating webhook's
+// failure policy from the rules registered for its kind: closed for a kind
+// a deny rule (or a rule that may deny) judges, open otherwise; the
+// mutating side is always open.
+func TestFailurePolicyFollowsTheRules(t *testing.T) {
+	noop := func(*policies.Input) []policies.Finding { return nil }
+	rule := func(id string, a policies.Action, mayDeny bool, kinds ...apis.Kind) policies.Rule {
+		r := policies.Rule{ID: id, Action: a, MayDeny: mayDeny, Summary: id, Check: noop}
+		for _, k := range kinds {
+			r.Kinds = append(r.Kinds, k.GVK)
+		}
+		return r
+	}
+	kind := func(gvk string) apis.Kind {
+		for _, k := range apis.Guarded {
+			if k.GVK.Kind == gvk {
+				return k
+			}
+		}
+		t.Fatalf("%s is not guarded", gvk)
+		return apis.Kind{}
+	}
+	so, ms, pm, sm := kind("ScaledObject"), kind("ModelServing"), kind("PodMonitor"), kind("ServiceMonitor")
+	reg := policies.NewRegistry()
+	for _, r := range []policies.Rule{
+		rule("only-warns", policies.Warn, false, ms, so),
+		rule("denies", policies.Deny, false, so),
+		rule("mutates-or-denies", policies.Mutate, true, pm),
+		rule("only-mutates", policies.Mutate, false, sm),
+	} {
+		if err := reg.Register(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		kind  apis.Kind
+		phase webhooks.Phase
+		want  admissionregistrationv1.FailurePolicyType
+	}{
+		{so, webhooks.Validating, admissionregistrationv1.Fail},
+		{ms, webhooks.Validating, admissionregistrationv1.Ignore},
+		{pm, webhooks.Validating, admissionregistrationv1.Fail},
+		{sm, webhooks.Validating, admissionregistrationv1.Ignore},
+		{kind("HorizontalPodAutoscaler"), webhooks.Validating, admissionregistrationv1.Ignore},
+		{so, webhooks.Mutating, admissionregistrationv1.Ignore},
+		{pm, webhooks.Mutating, admissionregistrationv1.Ignore},
+	} {
+		e := webhooks.Endpoint{Path: webhooks.Path(c.phase, c.kind), Phase: c.phase, Kind: c.kind}
+		if got := webhooks.FailurePolicy(e, reg); got != c.want {
+			t.Errorf("%s: %s, want %s", e.Path, got, c.want)
+		}
+	}
+	_, val := webhooks.Configurations(reg, webhooks.ConfigurationOptions{ServiceName: "s", ServiceNamespace: "n", TimeoutSeconds: 5})
+	for _, w := range val.Webhooks {
+		if w.Name == "modelserving.validate.scaleguard.io" && *w.FailurePolicy != admissionregistrationv1.Ignore {
+			t.Errorf("%s: %s, want Ignore", w.Name, *w.FailurePolicy)
 		}
 	}
 }

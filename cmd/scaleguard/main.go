@@ -66,6 +66,6 @@ func newRootCommand() *cobra.Command {
 	root.PersistentFlags().AddGoFlagSet(fs)
 
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newServeCommand(), newCheckCommand(), newRulesCommand(), newDevCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newRulesCommand(), newDevCommand(), newVersionCommand(), newManifestsCommand())
 	return root
 }

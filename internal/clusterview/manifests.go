@@ -4,6 +4,8 @@
 package clusterview
 
 import (
+	"sort"
+
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -32,6 +34,7 @@ type Manifests struct {
 	rollouts     map[nsName]*argov1alpha1.Rollout
 	lws          map[nsName]*lwsv1.LeaderWorkerSet
 	claims       map[nsName]*resourcev1.ResourceClaim
+	daemonSets   map[nsName]*appsv1.DaemonSet
 
 	// Listed kinds are indexed by namespace, ScaledObjects and HPAs also
 	// by target (as the cache indexes them) and ScaledObjects by the name
@@ -64,6 +67,7 @@ func NewManifests(objs ...client.Object) *Manifests {
 		rollouts:     map[nsName]*argov1alpha1.Rollout{},
 		lws:          map[nsName]*lwsv1.LeaderWorkerSet{},
 		claims:       map[nsName]*resourcev1.ResourceClaim{},
+		daemonSets:   map[nsName]*appsv1.DaemonSet{},
 	}
 	for _, o := range objs {
 		m.Add(o)
@@ -99,6 +103,8 @@ func (m *Manifests) Add(obj client.Object) {
 		m.lws[key] = o
 	case *resourcev1.ResourceClaim:
 		m.claims[key] = o
+	case *appsv1.DaemonSet:
+		m.daemonSets[key] = o
 	case *kedav1alpha1.ScaledObject:
 		m.scaledObjects.put(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
@@ -227,3 +233,52 @@ func (m *Manifests) LeaderWorkerSet(ns, name string) (*lwsv1.LeaderWorkerSet, bo
 func (m *Manifests) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
 	return lookup(m.rollouts, ns, name)
 }
+
+// values lists a map's objects of one namespace ("" for all), sorted by
+// namespace and name.
+func values[T client.Object](m map[nsName]T, ns string) []T {
+	keys := make([]nsName, 0, len(m))
+	for k := range m {
+		if ns == "" || k.ns == ns {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].ns != keys[j].ns {
+			return keys[i].ns < keys[j].ns
+		}
+		return keys[i].name < keys[j].name
+	})
+	out := make([]T, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// Deployments implements policies.ClusterView.
+func (m *Manifests) Deployments(ns string) []*appsv1.Deployment { return values(m.deployments, ns) }
+
+// StatefulSets implements policies.ClusterView.
+func (m *Manifests) StatefulSets(ns string) []*appsv1.StatefulSet {
+	return values(m.statefulSets, ns)
+}
+
+// DaemonSets implements policies.ClusterView.
+func (m *Manifests) DaemonSets(ns string) []*appsv1.DaemonSet { return values(m.daemonSets, ns) }
+
+// Rollouts implements policies.ClusterView.
+func (m *Manifests) Rollouts(ns string) []*argov1alpha1.Rollout { return values(m.rollouts, ns) }
+
+// LeaderWorkerSets implements policies.ClusterView.
+func (m *Manifests) LeaderWorkerSets(ns string) []*lwsv1.LeaderWorkerSet { return values(m.lws, ns) }
+
+// ModelServings implements policies.ClusterView.
+func (m *Manifests) ModelServings(ns string) []*kthenav1alpha1.ModelServing {
+	return values(m.modelServing, ns)
+}
+
+// PodMonitorPortNumber implements policies.ClusterView: a manifest set is
+// judged for a current prometheus-operator, whose PodMonitor has
+// portNumber (v0.79 and later).
+func (m *Manifests) PodMonitorPortNumber() bool { return true }

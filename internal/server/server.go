@@ -146,6 +146,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, err
 	}
+	if err := view.WatchPodMonitorSchema(ctx, cfg, mgr.Add); err != nil {
+		return nil, err
+	}
 	claimTTL := o.ClaimTTL
 	if claimTTL == 0 {
 		claimTTL = DefaultClaimTTL

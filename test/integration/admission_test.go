@@ -14,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 func TestTargetAbsentIsAdmittedWithAWarning(t *testing.T) {
@@ -88,14 +90,14 @@ func TestShippedConfigurationIsWhatTheAPIServerUses(t *testing.T) {
 	if len(val.Webhooks) != len(apis.Guarded) || len(mut.Webhooks) != len(apis.Guarded) {
 		t.Fatalf("%d validating and %d mutating webhooks installed, want %d each", len(val.Webhooks), len(mut.Webhooks), len(apis.Guarded))
 	}
+	// A validating webhook fails closed for a kind some rule can refuse.
+	failure := map[string]admissionregistrationv1.FailurePolicyType{}
+	for _, e := range webhooks.Endpoints() {
+		failure[strings.ToLower(e.Kind.GVK.Kind)+"."+string(e.Phase)+".scaleguard.io"] = webhooks.FailurePolicy(e, policies.Default)
+	}
 	for _, w := range val.Webhooks {
-		// HTTPScaledObjects have only warning rules: they fail open.
-		want := admissionregistrationv1.Fail
-		if w.Name == "httpscaledobject.validate.scaleguard.io" {
-			want = admissionregistrationv1.Ignore
-		}
-		if *w.FailurePolicy != want || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
-			t.Errorf("%s: failurePolicy %s url %v", w.Name, *w.FailurePolicy, w.ClientConfig.URL)
+		if *w.FailurePolicy != failure[w.Name] || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
+			t.Errorf("%s: failurePolicy %s (want %s) url %v", w.Name, *w.FailurePolicy, failure[w.Name], w.ClientConfig.URL)
 		}
 	}
 	for _, w := range mut.Webhooks {

@@ -40,14 +40,15 @@ var expectedExamples = map[string]struct {
 	"kserve/20-inferenceservice-opt.yaml:1":         {"created", nil},
 	"kserve/21-scaledobject-ttft.yaml:1":            {"created", nil},
 	"kthena/10-modelserving.yaml:1":                 {"created", nil},
-	"kthena/20-podmonitor.yaml:1":                   {"created", nil},
+	"kthena/20-podmonitor.yaml:1":                   {"created", []string{"monitor-port"}},
 	"kthena/21-router.yaml:1":                       {"created", nil},
 	"kthena/21-router.yaml:20":                      {"created", nil},
-	"kthena/21-router.yaml:36":                      {"created", nil},
+	"kthena/21-router.yaml:36":                      {"created", []string{"monitor-selector-overmatch"}},
 	"kthena/30-scaledobject-as-proposed.yaml:1":     {"denied", []string{"promql-unscoped", "promql-aggregation", "gpu-paused-default", "gpu-idle-cost", "trigger-metadata"}},
 	"kthena/31-scaledobject-no-kind.yaml:1":         {"denied", []string{"target-ref", "gpu-paused-default"}},
 	"kthena/32-scaledobject-no-apiversion.yaml:1":   {"denied", []string{"target-ref"}},
 	"kthena/33-scaledobject-fixed.yaml:1":           {"created", []string{"gpu-paused-default"}},
+	"kthena/34-scaledobject-pod-label.yaml:1":       {"updated", []string{"gpu-paused-default", "promql-label-source"}},
 }
 
 // pausedPatch is what the demo prints for the pause gpu-paused-default
@@ -58,7 +59,13 @@ const pausedPatch = `add /metadata/annotations {"autoscaling.keda.sh/paused":"tr
 // an example not listed).
 var expectedPatches = map[string][]string{
 	"gpu/20-scaledobject-raw-vllm.yaml:1": {pausedPatch},
-	"kthena/33-scaledobject-fixed.yaml:1": {pausedPatch},
+	"kthena/20-podmonitor.yaml:1": {
+		"add /spec/podMetricsEndpoints/0/portNumber 8000",
+		"remove /spec/podMetricsEndpoints/0/port",
+		"remove /spec/podMetricsEndpoints/0/targetPort",
+	},
+	"kthena/33-scaledobject-fixed.yaml:1":     {pausedPatch},
+	"kthena/34-scaledobject-pod-label.yaml:1": {pausedPatch},
 }
 
 // ruleRef finds "[rule-id] " at the start of a finding's text; field paths
