@@ -47,6 +47,9 @@ type Request struct {
 	// Now is the time of the request (the engine reads no clock); the zero
 	// time means unknown.
 	Now time.Time
+	// Live is what the audit observed of the running system for this
+	// object; only the audit sets it, and only then do audit-only rules run.
+	Live *Live
 }
 
 // Result is the outcome of one phase.
@@ -92,7 +95,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 	var memo map[any]any
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
-		if enf == Off {
+		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
 		if obj == nil {
@@ -101,7 +104,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 			}
 			memo = map[any]any{}
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo}
 		for _, f := range e.runRule(rule, in, false) {
 			if f.Action != Mutate {
 				continue
@@ -157,10 +160,10 @@ func (e *Engine) Validate(req Request) (Result, error) {
 	memo, oldMemo := map[any]any{}, map[any]any{}
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
-		if enf == Off {
+		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo}
 		var before map[string]bool
 		for _, f := range e.runRule(rule, in, rule.Action == Deny) {
 			if f.Action != Deny && f.Action != Warn {

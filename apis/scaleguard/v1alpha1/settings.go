@@ -36,6 +36,8 @@ type Settings struct {
 	PromQL PromQLSettings `json:"promql"`
 	// Conflicts configures the conflict-* rules.
 	Conflicts ConflictSettings `json:"conflicts"`
+	// Prometheus configures the audit's live query check.
+	Prometheus PrometheusSettings `json:"prometheus,omitempty"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -124,6 +126,7 @@ func (s *Settings) Validate(ruleExists func(id string) bool) error {
 	errs = append(errs, s.GPU.validate()...)
 	errs = append(errs, s.PromQL.validate()...)
 	errs = append(errs, s.Conflicts.validate()...)
+	errs = append(errs, s.Prometheus.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}
