@@ -297,7 +297,7 @@ func oneLine(s string, max int) string {
 
 // credentials are what a trigger sends besides its custom headers.
 type credentials struct {
-	header, value string // Authorization: Bearer, or a custom auth header
+	header, value  string // Authorization: Bearer, or a custom auth header
 	user, password string
 	basic          bool
 	cert, key, ca  string

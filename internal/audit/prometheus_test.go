@@ -97,4 +97,3 @@ func parseTime(s string) (time.Time, error) {
 	}
 	return time.UnixMilli(int64(f * 1000)), nil
 }
-
