@@ -100,6 +100,12 @@ var (
 		Name: "scaleguard_audit_last_scan_timestamp_seconds",
 		Help: "Unix time at which the last audit scan finished.",
 	})
+	// ObjectsJudged counts the objects scans judged (it moves during a
+	// scan, so a slow scan shows its progress).
+	ObjectsJudged = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "scaleguard_audit_objects_judged_total",
+		Help: "Objects judged by audit scans.",
+	})
 	// ScanDuration is how long scans take.
 	ScanDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "scaleguard_audit_scan_duration_seconds",
@@ -109,7 +115,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(FindingsGauge, LastScanGauge, ScanDuration)
+	metrics.Registry.MustRegister(FindingsGauge, LastScanGauge, ObjectsJudged, ScanDuration)
 }
 
 // metricKey is one series of FindingsGauge.

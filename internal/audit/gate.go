@@ -7,21 +7,27 @@ import (
 	"time"
 )
 
-// Gate lets a scan yield to admission requests: the webhook handlers
-// count their requests in flight through it, and the scan waits between
-// two objects while any is, so a request arriving during a scan shares the
-// CPU with at most the judgement of one object. Waiting is bounded
-// (MaxWait per object), so a steady stream of requests slows a scan down
-// without stopping it.
+// Gate keeps a scan from raising admission latency. The webhook handlers
+// count their requests in flight through it (Wrap); the scan, after each
+// object, rests in proportion to the time that object took, so it keeps at
+// most Share of one CPU and allocates at that pace, and then waits while
+// any admission request is in flight (at most MaxWait, so a steady stream
+// of requests slows a scan down without stopping it).
 type Gate struct {
 	inflight atomic.Int64
-	// MaxWait bounds one wait; DefaultMaxWait when zero.
+	// Share is the fraction of time a scan may spend judging;
+	// DefaultShare when zero.
+	Share float64
+	// MaxWait bounds one wait for admission requests to finish;
+	// DefaultMaxWait when zero.
 	MaxWait time.Duration
 }
 
-// DefaultMaxWait is the longest a scan waits before judging one more
-// object while admission requests keep arriving.
-const DefaultMaxWait = 2 * time.Second
+// Defaults of a Gate.
+const (
+	DefaultShare   = 0.1
+	DefaultMaxWait = 2 * time.Second
+)
 
 // pollEvery is how often a waiting scan looks again.
 const pollEvery = 200 * time.Microsecond
@@ -38,9 +44,26 @@ func (g *Gate) Wrap(h http.Handler) http.Handler {
 // Busy reports whether an admission request is in flight.
 func (g *Gate) Busy() bool { return g != nil && g.inflight.Load() > 0 }
 
-// Wait returns once no admission request is in flight, MaxWait passed, or
-// ctx ended (then with its error). A nil Gate never waits.
-func (g *Gate) Wait(ctx context.Context) error {
+// Yield is called by a scan after work that took spent: it rests so that
+// the scan keeps to its share, then waits while admission requests are in
+// flight. It returns ctx's error when ctx ends. A nil Gate returns at once.
+func (g *Gate) Yield(ctx context.Context, spent time.Duration) error {
+	if g == nil {
+		return ctx.Err()
+	}
+	share := g.Share
+	if share <= 0 || share > 1 {
+		share = DefaultShare
+	}
+	if rest := time.Duration(float64(spent) * (1 - share) / share); rest > 0 {
+		t := time.NewTimer(rest)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 	if !g.Busy() {
 		return ctx.Err()
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -93,8 +92,8 @@ type Scanner struct {
 	Excluded []string
 	// Namespace, when set, limits the scan to one namespace.
 	Namespace string
-	// Gate, when set, makes the scan wait while admission requests are in
-	// flight.
+	// Gate, when set, paces the scan and makes it wait while admission
+	// requests are in flight; nil scans at full speed (the CLI).
 	Gate *Gate
 	// Live, when set, sends trigger queries to a live Prometheus.
 	Live *LiveCheck
@@ -130,17 +129,17 @@ func (s *Scanner) Scan(ctx context.Context, src Source, view policies.ClusterVie
 			if s.skip(obj.GetNamespace()) {
 				continue
 			}
-			if err := s.Gate.Wait(ctx); err != nil {
-				return nil, err
-			}
+			start := time.Now()
 			v, notes, err := s.judge(ctx, kind, obj, view, settings, now, probe)
 			if err != nil {
 				return nil, err
 			}
 			res.Verdicts = append(res.Verdicts, v)
 			res.Notes = append(res.Notes, notes...)
-			// Let webhook goroutines that became runnable go first.
-			runtime.Gosched()
+			ObjectsJudged.Inc()
+			if err := s.Gate.Yield(ctx, time.Since(start)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if probe != nil {
