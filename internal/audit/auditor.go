@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -46,7 +47,8 @@ type Auditor struct {
 	Now func() time.Time
 	Log logr.Logger
 
-	trigger chan string
+	triggerOnce sync.Once
+	trigger     chan string
 	// before is the verdict of each object at the last scan (nil until a
 	// first scan or reports set a baseline).
 	before map[types.UID]string
@@ -72,9 +74,7 @@ func (a *Auditor) Trigger(reason string) {
 }
 
 func (a *Auditor) triggers() chan string {
-	if a.trigger == nil {
-		a.trigger = make(chan string, 1)
-	}
+	a.triggerOnce.Do(func() { a.trigger = make(chan string, 1) })
 	return a.trigger
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
+	"github.com/scaleguard/scaleguard/internal/audit"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/internal/keeper"
 	"github.com/scaleguard/scaleguard/policies"
@@ -66,6 +67,20 @@ type Options struct {
 	// rather than the cache. Off by default: BENCHMARKS.md measures its
 	// cost and finds nothing it catches that the cache and claims miss.
 	ReadThrough bool
+
+	// SettingsSource, when set, yields the settings of every request and
+	// audit scan instead of Settings (a source that changes without a
+	// restart).
+	SettingsSource webhooks.SettingsSource
+	// Audit runs the audit (package audit): a leader-elected scan of every
+	// stored guarded object at start, every AuditInterval and on demand
+	// (Server.Audit.Trigger). serve enables it.
+	Audit bool
+	// AuditInterval is the audit's period; audit.DefaultInterval when zero.
+	AuditInterval time.Duration
+	// AuditSink receives the per-rule counts of each scan; nil sends them
+	// nowhere (metrics and reports still have them).
+	AuditSink audit.CountSink
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
@@ -83,6 +98,9 @@ const DefaultClaimTTL = 5 * time.Second
 type Server struct {
 	Manager manager.Manager
 	View    *clusterview.Cache
+	// Audit is the audit runnable when Options.Audit is set: its Trigger
+	// starts a scan on demand.
+	Audit *audit.Auditor
 }
 
 // New builds the manager, the cache view and the webhooks.
@@ -120,7 +138,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
-		LeaderElection:          o.LeaderElection && o.PauseKeeper,
+		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.Audit),
 		LeaderElectionID:        electionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
@@ -156,10 +174,16 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		webhooks.RulePanicsTotal.WithLabelValues(rule).Inc()
 		log.Error(fmt.Errorf("%v", r), "rule panicked on an object", "rule", rule, "stack", string(stack))
 	}
-	webhooks.Register(mgr.GetWebhookServer(), webhooks.Deps{
+	var source webhooks.SettingsSource = webhooks.StaticSettings{S: settings}
+	if o.SettingsSource != nil {
+		source = o.SettingsSource
+	}
+	// The audit's scans wait for the requests counted through gate.
+	gate := &audit.Gate{}
+	webhooks.Register(gatedRegistrar{mgr.GetWebhookServer(), gate}, webhooks.Deps{
 		Engine:   engine,
 		View:     view,
-		Settings: webhooks.StaticSettings{S: settings},
+		Settings: source,
 		Log:      log.WithName("webhook"),
 	})
 
@@ -173,6 +197,13 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 
 	if o.PauseKeeper {
 		if err := setupKeeper(mgr, view, settings, log); err != nil {
+			return nil, err
+		}
+	}
+
+	srv := &Server{Manager: mgr, View: view}
+	if o.Audit {
+		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, o, log); err != nil {
 			return nil, err
 		}
 	}
@@ -193,7 +224,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}); err != nil {
 		return nil, err
 	}
-	return &Server{Manager: mgr, View: view}, nil
+	return srv, nil
 }
 
 // setupKeeper adds the pause keeper to the manager, when the cluster
