@@ -1,6 +1,7 @@
 // Command scaleguard guards LLM-inference autoscaling: an admission webhook
-// (serve), an offline checker for CI (check), the rule catalogue (rules) and
-// a local control plane to try it on (dev).
+// (serve), an offline checker for CI (check), a read-only audit of what a
+// cluster stores (audit), the rule catalogue (rules) and a local control
+// plane to try it on (dev).
 package main
 
 import (
@@ -64,6 +65,6 @@ func newRootCommand() *cobra.Command {
 	zapOpts.BindFlags(fs)
 	root.PersistentFlags().AddGoFlagSet(fs)
 
-	root.AddCommand(newServeCommand(), newCheckCommand(), newRulesCommand(), newDevCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newAuditCommand(), newRulesCommand(), newDevCommand())
 	return root
 }
