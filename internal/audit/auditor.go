@@ -131,9 +131,6 @@ func (a *Auditor) ScanOnce(ctx context.Context) error {
 
 	counts := CountsOf(res)
 	a.series = setMetrics(counts, a.series)
-	if a.Sink != nil {
-		a.Sink.RecordCounts(ctx, counts)
-	}
 
 	var errs []error
 	if a.Reports != nil {
@@ -152,6 +149,9 @@ func (a *Auditor) ScanOnce(ctx context.Context) error {
 		}
 	}
 	a.before = verdicts(res)
+	if a.Sink != nil {
+		a.Sink.RecordCounts(ctx, counts)
+	}
 
 	LastScanGauge.Set(float64(now().Unix()))
 	ScanDuration.Observe(now().Sub(start).Seconds())
