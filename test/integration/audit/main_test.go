@@ -42,7 +42,9 @@ var (
 
 // mutableSettings is a SettingsSource an administrator changes while
 // serve runs, as a ScaleGuardPolicy does.
-type mutableSettings struct{ p atomic.Pointer[policies.Settings] }
+type mutableSettings struct {
+	p atomic.Pointer[policies.Settings]
+}
 
 func (m *mutableSettings) Settings() *policies.Settings { return m.p.Load() }
 
