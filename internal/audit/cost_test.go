@@ -190,7 +190,7 @@ func TestScanYieldsToAdmission(t *testing.T) {
 	}
 	t.Log(msg)
 	// Generous: the machine running this is shared and noisy.
-	if ratio > 3 {
+	if ratio > 4 {
 		t.Errorf("a yielding scan raised admission p99 %.1f times: %s", ratio, msg)
 	}
 }

@@ -174,8 +174,9 @@ type ReportWriter struct {
 	Log    logr.Logger
 }
 
-// Served returns the report kind the audit writes to: OpenReports' Report
-// when served, else PolicyReport when served, else ok is false.
+// Served returns the report kind the audit writes to (OpenReports' Report
+// when served, else PolicyReport when served) and every report kind the
+// cluster serves, chosen first; none when it serves neither.
 func (w *ReportWriter) Served() (schema.GroupVersionKind, []schema.GroupVersionKind) {
 	var served []schema.GroupVersionKind
 	for _, gvk := range []schema.GroupVersionKind{OpenReportsReport, PolicyReport} {
