@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -156,10 +157,7 @@ func (a *Auditor) ScanOnce(ctx context.Context) error {
 	LastScanGauge.Set(float64(now().Unix()))
 	ScanDuration.Observe(now().Sub(start).Seconds())
 	a.Log.Info("audit scan done", "objects", len(res.Verdicts), "denied", denied(res), "took", now().Sub(start).Round(time.Millisecond))
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // seed reads the previous verdicts from the audit's existing reports, or
