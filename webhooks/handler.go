@@ -71,7 +71,7 @@ func NewHTTPHandler(e Endpoint, deps Deps) http.Handler {
 	}
 	log := deps.Log.WithValues("webhook", e.Path)
 	deps.Log = log
-	return &httpHandler{next: &Handler{Endpoint: e, Deps: deps}, log: log}
+	return &httpHandler{next: observe(e, &Handler{Endpoint: e, Deps: deps}), log: log}
 }
 
 // Handle implements admission's Handler contract.
@@ -116,7 +116,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if op == policies.Update {
 		preq.OldObject = req.OldObject.Raw
 	}
-	log := h.Log.WithValues("kind", want.Kind, "namespace", req.Namespace, "name", req.Name, "operation", req.Operation, "dryRun", req.DryRun != nil && *req.DryRun)
+	log := h.Log.WithValues("kind", want.Kind, "namespace", req.Namespace, "name", req.Name, "operation", req.Operation,
+		"user", req.UserInfo.Username, "dryRun", req.DryRun != nil && *req.DryRun)
 
 	if h.Endpoint.Phase == Mutating {
 		res, err := h.Engine.Mutate(preq)
@@ -128,7 +129,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		resp.Patches = res.Patch
 		resp.Warnings = warnings(res.Findings)
 		if len(res.Patch) > 0 {
-			log.Info("mutated", "rules", ruleIDs(res.Findings))
+			// An admitted request is logged only at debug level.
+			log.V(1).Info("mutated", "rules", ruleIDs(res.Findings))
 		}
 		return resp
 	}
@@ -144,9 +146,10 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	countFindings(want.Kind, res.Findings)
 	var causes field.ErrorList
-	var warns []policies.Finding
+	var warns, denials []policies.Finding
 	for _, f := range res.Findings {
 		if f.Action == policies.Deny {
+			denials = append(denials, f)
 			causes = append(causes, &field.Error{Type: field.ErrorTypeForbidden, Field: f.Field, Detail: fmt.Sprintf("[%s] %s", f.Rule, f.Message)})
 		} else {
 			warns = append(warns, f)
@@ -162,7 +165,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		name = objectName(req)
 	}
 	status := apierrors.NewInvalid(want.GroupKind(), name, causes).ErrStatus
-	log.Info("denied", "rules", ruleIDs(res.Findings))
+	// One line per denial, at the default level.
+	log.Info("denied", "rules", ruleIDs(denials), "fields", fieldPaths(denials))
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
 		Allowed:  false,
 		Result:   &status,
@@ -230,6 +234,14 @@ func ruleIDs(fs []policies.Finding) []string {
 			seen[f.Rule] = true
 			out = append(out, f.Rule)
 		}
+	}
+	return out
+}
+
+func fieldPaths(fs []policies.Finding) []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f.Field)
 	}
 	return out
 }

@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -169,10 +171,15 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if o.ReadThrough {
 		view.EnableReadThrough(mgr.GetAPIReader())
 	}
+	registerCollectors(view.Collector(), certs.ExpiryCollector(o.CertDir))
 	engine := policies.NewEngine(reg)
 	engine.OnPanic = func(rule string, r any, stack []byte) {
 		webhooks.RulePanicsTotal.WithLabelValues(rule).Inc()
 		log.Error(fmt.Errorf("%v", r), "rule panicked on an object", "rule", rule, "stack", string(stack))
+	}
+	for _, r := range reg.Rules() {
+		// Each rule's series starts at zero, so that an alert sees it.
+		webhooks.RulePanicsTotal.WithLabelValues(r.ID)
 	}
 	var source webhooks.SettingsSource = webhooks.StaticSettings{S: settings}
 	if o.SettingsSource != nil {
@@ -225,6 +232,15 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		return nil, err
 	}
 	return srv, nil
+}
+
+// registerCollectors registers scrape-time collectors with the manager's
+// metrics registry, replacing those of an earlier server in this process.
+func registerCollectors(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		ctrlmetrics.Registry.Unregister(c)
+		ctrlmetrics.Registry.MustRegister(c)
+	}
 }
 
 // setupKeeper adds the pause keeper to the manager, when the cluster
