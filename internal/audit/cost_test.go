@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,6 +138,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 // that do not yield, in the same run (rounds interleaved so machine load
 // hits all three alike). Set SCALEGUARD_AUDIT_COST=1 to print the numbers.
 func TestScanYieldsToAdmission(t *testing.T) {
+	const rounds, block = 12, 50
 	if testing.Short() {
 		t.Skip("measures latency")
 	}
@@ -160,39 +162,52 @@ func TestScanYieldsToAdmission(t *testing.T) {
 			}
 		}()
 		before := testutil.ToFloat64(ObjectsJudged)
-		lat = latencies(t, srv.URL, body, 200, time.Millisecond)
+		lat = latencies(t, srv.URL, body, block, time.Millisecond)
 		judged = int64(testutil.ToFloat64(ObjectsJudged) - before)
 		cancel()
 		wg.Wait()
 		return lat, judged
 	}
-	var none, yielding, greedy []time.Duration
-	var judgedYielding, judgedGreedy int64
-	for round := 0; round < 3; round++ {
-		none = append(none, latencies(t, srv.URL, body, 200, time.Millisecond)...)
-		l, n := run(gate)
-		yielding, judgedYielding = append(yielding, l...), judgedYielding+n
-		l, n = run(nil) // no gate: full speed
-		greedy, judgedGreedy = append(greedy, l...), judgedGreedy+n
+	measure := func() (ratio float64, msg string) {
+		var none, yielding, greedy []time.Duration
+		var judgedYielding, judgedGreedy int64
+		// Short blocks, many rounds: a stall of the machine (other jobs
+		// share it) lands in one condition's block, and over the rounds in
+		// each condition alike.
+		for round := 0; round < rounds; round++ {
+			none = append(none, latencies(t, srv.URL, body, block, time.Millisecond)...)
+			l, n := run(gate)
+			yielding, judgedYielding = append(yielding, l...), judgedYielding+n
+			l, n = run(nil) // no gate: full speed
+			greedy, judgedGreedy = append(greedy, l...), judgedGreedy+n
+		}
+		if judgedYielding == 0 || judgedGreedy == 0 {
+			t.Fatalf("the scans judged nothing while requests ran (yielding %d, greedy %d)", judgedYielding, judgedGreedy)
+		}
+		p99 := map[string]time.Duration{"none": percentile(none, .99), "yielding": percentile(yielding, .99), "greedy": percentile(greedy, .99)}
+		ratio = float64(p99["yielding"]) / float64(p99["none"])
+		msg = fmt.Sprintf("admission p50/p99 over %d requests each, GOMAXPROCS=%d: no scan %v/%v; scan yielding %v/%v (ratio p99 %.2f, %d objects judged meanwhile); scan not yielding %v/%v (ratio p99 %.2f, %d objects judged)",
+			len(none), runtime.GOMAXPROCS(0),
+			percentile(none, .5), p99["none"],
+			percentile(yielding, .5), p99["yielding"], ratio, judgedYielding,
+			percentile(greedy, .5), p99["greedy"], float64(p99["greedy"])/float64(p99["none"]), judgedGreedy)
+		if os.Getenv("SCALEGUARD_AUDIT_COST") != "" {
+			fmt.Println(msg)
+		}
+		t.Log(msg)
+		return ratio, msg
 	}
-	if judgedYielding == 0 || judgedGreedy == 0 {
-		t.Fatalf("the scans judged nothing while requests ran (yielding %d, greedy %d)", judgedYielding, judgedGreedy)
+	// Generous, and measured again before failing: the machine running
+	// this is shared, and a burst of other work can land on one condition.
+	var msgs []string
+	for attempt := 0; attempt < 2; attempt++ {
+		ratio, msg := measure()
+		if ratio <= 4 {
+			return
+		}
+		msgs = append(msgs, msg)
 	}
-	p99 := map[string]time.Duration{"none": percentile(none, .99), "yielding": percentile(yielding, .99), "greedy": percentile(greedy, .99)}
-	ratio := float64(p99["yielding"]) / float64(p99["none"])
-	msg := fmt.Sprintf("admission p50/p99 over %d requests each, GOMAXPROCS=%d: no scan %v/%v; scan yielding %v/%v (ratio p99 %.2f, %d objects judged meanwhile); scan not yielding %v/%v (ratio p99 %.2f, %d objects judged)",
-		len(none), runtime.GOMAXPROCS(0),
-		percentile(none, .5), p99["none"],
-		percentile(yielding, .5), p99["yielding"], ratio, judgedYielding,
-		percentile(greedy, .5), p99["greedy"], float64(p99["greedy"])/float64(p99["none"]), judgedGreedy)
-	if os.Getenv("SCALEGUARD_AUDIT_COST") != "" {
-		fmt.Println(msg)
-	}
-	t.Log(msg)
-	// Generous: the machine running this is shared and noisy.
-	if ratio > 4 {
-		t.Errorf("a yielding scan raised admission p99 %.1f times: %s", ratio, msg)
-	}
+	t.Errorf("a yielding scan raised admission p99 more than 4 times, twice:\n%s", strings.Join(msgs, "\n"))
 }
 
 // TestMemoryDoesNotGrowWithScans runs many scans through the Auditor and
