@@ -48,6 +48,9 @@ func WriteCatalogMarkdown(w io.Writer, rules []Rule) error {
 		if r.KeepOnUpdate {
 			b.WriteString(" Keeps denying on UPDATE even when the stored object already had the problem.")
 		}
+		if r.AuditOnly {
+			b.WriteString(" Audit only: never runs on admission or in `check`.")
+		}
 		b.WriteString("\n\n")
 		doc := r.Doc
 		if doc == "" {

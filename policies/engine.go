@@ -51,6 +51,9 @@ type Request struct {
 	// Context, when set, bounds the judgement: once it ends, the engine
 	// stops and returns ErrUnfinished (bounds.go). nil means no bound.
 	Context context.Context
+	// Live is what the audit observed of the running system for this
+	// object; only the audit sets it, and only then do audit-only rules run.
+	Live *Live
 }
 
 // Result is the outcome of one phase.
@@ -96,7 +99,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 	var memo map[any]any
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
-		if enf == Off {
+		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
 		if obj == nil {
@@ -108,7 +111,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 		if err := unfinished(req.Context, rule.ID); err != nil {
 			return Result{Object: req.Object}, err
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo, ctx: req.Context}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
 		found := e.runRule(rule, in, false)
 		if err := unfinished(req.Context, rule.ID); err != nil {
 			return Result{Object: req.Object}, err
@@ -169,13 +172,13 @@ func (e *Engine) Validate(req Request) (Result, error) {
 	memo, oldMemo := map[any]any{}, map[any]any{}
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
-		if enf == Off {
+		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
 		if err := unfinished(req.Context, rule.ID); err != nil {
 			return Result{Object: req.Object}, err
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo, ctx: req.Context}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
 		var before map[string]bool
 		found := e.runRule(rule, in, rule.Action == Deny)
 		for _, f := range found {

@@ -35,6 +35,10 @@ type Input struct {
 	// no clock. The zero time means unknown, and rules that compare against
 	// it skip the comparison.
 	Now time.Time
+	// Live is what the audit observed of the running system for this
+	// object (the live Prometheus's answers to its queries); nil in the
+	// webhook and in check, which never run rules that read it.
+	Live *Live
 
 	// memo is shared by every rule judging this version of the object.
 	memo map[any]any
@@ -94,6 +98,11 @@ type Rule struct {
 	// cannot rewrite), so the kind's validating webhook must fail closed
 	// as for a deny rule.
 	MayDeny bool
+	// AuditOnly marks a rule that judges what only the audit observes
+	// (Input.Live): the engine runs it only for a request that carries
+	// Live, so the webhook and check never do, and the catalogue says so.
+	// Such a rule may only warn.
+	AuditOnly bool
 	// Check is the rule's logic.
 	Check CheckFunc
 }
@@ -118,12 +127,21 @@ func (r Rule) validate() error {
 	if r.Check == nil {
 		return fmt.Errorf("rule %q has no check", r.ID)
 	}
+	if r.AuditOnly && r.Action != Warn {
+		return fmt.Errorf("rule %q is audit-only and must warn, not %s", r.ID, r.Action)
+	}
 	return nil
 }
 
 // Denies reports whether the rule can refuse an object: a deny rule, or a
 // mutate or warn rule that may deny.
 func (r Rule) Denies() bool { return r.Action == Deny || r.MayDeny }
+
+// runsFor reports whether the rule runs for a request of kind gvk: it
+// judges the kind, and an audit-only rule runs only with live observations.
+func (r Rule) runsFor(gvk schema.GroupVersionKind, live *Live) bool {
+	return r.judges(gvk) && (!r.AuditOnly || live != nil)
+}
 
 // judges reports whether the rule applies to kind.
 func (r Rule) judges(gvk schema.GroupVersionKind) bool {

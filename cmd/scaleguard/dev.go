@@ -129,6 +129,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 		return stopServer()
 	}
 	fmt.Fprintf(w, "\nthe control plane keeps running. kubeconfig: %s\n", kubeconfig)
+	fmt.Fprintf(w, "audit what is stored now (read-only, check's output and exit codes):\n      %s audit --kubeconfig %s\n", os.Args[0], kubeconfig)
 	if _, err := exec.LookPath("kubectl"); err == nil {
 		fmt.Fprintf(w, "try:  kubectl --kubeconfig %s apply -f <your manifests>\n", kubeconfig)
 		fmt.Fprintf(w, "      kubectl --kubeconfig %s apply --dry-run=server -f examples/\n", kubeconfig)

@@ -1,6 +1,7 @@
 // Command scaleguard guards LLM-inference autoscaling: an admission webhook
-// (serve), an offline checker for CI (check), the rule catalogue (rules),
-// a local control plane to try it on (dev) and its build (version).
+// (serve), an offline checker for CI (check), a read-only audit of what a
+// cluster stores (audit), the rule catalogue (rules), a local control plane
+// to try it on (dev) and its build (version).
 package main
 
 import (
@@ -66,6 +67,6 @@ func newRootCommand() *cobra.Command {
 	root.PersistentFlags().AddGoFlagSet(fs)
 
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newServeCommand(), newCheckCommand(), newRulesCommand(), newDevCommand(), newVersionCommand(), newManifestsCommand())
+	root.AddCommand(newServeCommand(), newCheckCommand(), newAuditCommand(), newRulesCommand(), newDevCommand(), newVersionCommand(), newManifestsCommand())
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/scaleguard/scaleguard/internal/audit"
 	"github.com/scaleguard/scaleguard/internal/server"
 	"github.com/scaleguard/scaleguard/webhooks"
 )
@@ -28,11 +29,12 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o.Audit = o.AuditInterval > 0
 			srv, err := server.New(ctx, cfg, o, log)
 			if err != nil {
 				return err
 			}
-			log.Info("starting", "port", o.Port, "certDir", o.CertDir, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "pauseKeeper", o.PauseKeeper, "leaderElection", o.LeaderElection)
+			log.Info("starting", "port", o.Port, "certDir", o.CertDir, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "pauseKeeper", o.PauseKeeper, "audit", o.AuditInterval, "leaderElection", o.LeaderElection)
 			return srv.Manager.Start(ctx)
 		},
 	}
@@ -47,7 +49,8 @@ func newServeCommand() *cobra.Command {
 	f.IntVar(&o.MaxInFlight, "max-concurrent-reviews", webhooks.DefaultMaxInFlight, "reviews judged at once; beyond it a review waits a second for a slot, then is refused with 429 Too Many Requests")
 	f.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	f.BoolVar(&o.PauseKeeper, "pause-keeper", true, "run the pause keeper: re-pause GPU-tier ScaledObjects whose scaleguard.io/unpause-until passed, and pause those whose GPU target appeared after them")
-	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
+	f.DurationVar(&o.AuditInterval, "audit-interval", audit.DefaultInterval, "period of the audit, which judges every stored guarded object and writes reports, metrics and Events (0 disables it)")
+	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper and the audit in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: the namespace scaleguard runs in; required outside a cluster)")
 	f.StringVar(&o.LeaderElectionID, "leader-election-id", server.DefaultLeaderElectionID, "name of the Lease")
 	return cmd

@@ -23,6 +23,7 @@ import (
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
+	"github.com/scaleguard/scaleguard/internal/audit"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/internal/keeper"
 	"github.com/scaleguard/scaleguard/policies"
@@ -73,6 +74,19 @@ type Options struct {
 	// waits a second for a slot, then is refused with 429 Too Many
 	// Requests. 0 means webhooks.DefaultMaxInFlight.
 	MaxInFlight int
+	// SettingsSource, when set, yields the settings of every request and
+	// audit scan instead of Settings (a source that changes without a
+	// restart).
+	SettingsSource webhooks.SettingsSource
+	// Audit runs the audit (package audit): a leader-elected scan of every
+	// stored guarded object at start, every AuditInterval and on demand
+	// (Server.Audit.Trigger). serve enables it.
+	Audit bool
+	// AuditInterval is the audit's period; audit.DefaultInterval when zero.
+	AuditInterval time.Duration
+	// AuditSink receives the per-rule counts of each scan; nil sends them
+	// nowhere (metrics and reports still have them).
+	AuditSink audit.CountSink
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
@@ -90,6 +104,9 @@ const DefaultClaimTTL = 5 * time.Second
 type Server struct {
 	Manager manager.Manager
 	View    *clusterview.Cache
+	// Audit is the audit runnable when Options.Audit is set: its Trigger
+	// starts a scan on demand.
+	Audit *audit.Auditor
 }
 
 // New builds the manager, the cache view and the webhooks.
@@ -127,7 +144,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
-		LeaderElection:          o.LeaderElection && o.PauseKeeper,
+		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.Audit),
 		LeaderElectionID:        electionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
@@ -171,10 +188,16 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		// Each rule's series starts at zero, so that an alert sees it.
 		webhooks.RulePanicsTotal.WithLabelValues(r.ID)
 	}
-	webhooks.Register(mgr.GetWebhookServer(), webhooks.Deps{
+	var source webhooks.SettingsSource = webhooks.StaticSettings{S: settings}
+	if o.SettingsSource != nil {
+		source = o.SettingsSource
+	}
+	// The audit's scans wait for the requests counted through gate.
+	gate := &audit.Gate{}
+	webhooks.Register(gatedRegistrar{mgr.GetWebhookServer(), gate}, webhooks.Deps{
 		Engine:   engine,
 		View:     view,
-		Settings: webhooks.StaticSettings{S: settings},
+		Settings: source,
 		Log:      log.WithName("webhook"),
 		// The webhook server is controller-runtime's: it bounds a
 		// request's headers (32s) and idle connections (90s); the
@@ -197,6 +220,13 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		}
 	}
 
+	srv := &Server{Manager: mgr, View: view}
+	if o.Audit {
+		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, o, log); err != nil {
+			return nil, err
+		}
+	}
+
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
@@ -213,7 +243,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}); err != nil {
 		return nil, err
 	}
-	return &Server{Manager: mgr, View: view}, nil
+	return srv, nil
 }
 
 // registerCollectors registers scrape-time collectors with the manager's

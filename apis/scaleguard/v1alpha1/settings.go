@@ -39,6 +39,8 @@ type Settings struct {
 	// Limits bound the work one object may cost: the size of the PromQL
 	// queries read and the number of findings reported.
 	Limits LimitSettings `json:"limits"`
+	// Prometheus configures the audit's live query check.
+	Prometheus PrometheusSettings `json:"prometheus,omitempty"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -134,6 +136,7 @@ func (s *Settings) Validate(ruleExists func(id string) bool) error {
 	errs = append(errs, s.PromQL.validate()...)
 	errs = append(errs, s.Conflicts.validate()...)
 	errs = append(errs, s.Limits.validate()...)
+	errs = append(errs, s.Prometheus.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}
