@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build test unit integration verify envtest-assets demo docs generate fuzz clean
+.PHONY: all build test unit integration verify envtest-assets demo docs manifests generate fuzz clean
 
 all: build
 
@@ -25,12 +25,14 @@ unit:
 integration: envtest-assets
 	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/integration/...
 
-## fuzz: a short fuzz pass over the manifest reader and the PromQL query checker
+## fuzz: a short fuzz pass over the manifest reader and editor, the PromQL query checker and whole AdmissionReview bodies through the webhook's HTTP handler
 fuzz:
 	$(GO) test ./internal/manifests -run '^$$' -fuzz FuzzParse -fuzztime 15s
+	$(GO) test ./internal/manifests -run '^$$' -fuzz FuzzEdit -fuzztime 15s
 	$(GO) test ./policies/promql -run '^$$' -fuzz FuzzCheckQuery -fuzztime 15s
+	$(GO) test ./webhooks -run '^$$' -fuzz FuzzAdmissionReview -fuzztime 15s
 
-## verify: go vet, gofmt, and generated files (deepcopy, CRD, sample policy, docs/rules.md) up to date
+## verify: go vet, gofmt, and generated files (deepcopy, CRD, sample policy, docs/rules.md, config/webhook/manifests.yaml) up to date
 verify:
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))"; \
@@ -48,6 +50,10 @@ demo: build envtest-assets
 ## docs: regenerate docs/rules.md from the registered rules
 docs:
 	$(GO) run ./cmd/scaleguard rules -o markdown > docs/rules.md
+
+## manifests: regenerate config/webhook/manifests.yaml from the dispatch table and the registered rules
+manifests:
+	$(GO) run ./cmd/scaleguard manifests > config/webhook/manifests.yaml
 
 ## generate: regenerate deepcopy functions of the local API types, the ScaleGuardPolicy CRD (config/crd) and the sample policy (config/samples)
 generate:

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
+	kedahttpv1alpha1 "github.com/scaleguard/scaleguard/apis/kedahttp/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
@@ -23,8 +24,8 @@ import (
 )
 
 // Scheme knows the built-in kinds, KEDA, prometheus-operator, the local
-// KServe, Kthena, Argo Rollouts and LeaderWorkerSet views, and scaleguard's
-// own ScaleGuardPolicy.
+// KServe, Kthena, Argo Rollouts, LeaderWorkerSet and KEDA HTTP add-on views,
+// and scaleguard's own ScaleGuardPolicy.
 var Scheme = runtime.NewScheme()
 
 func init() {
@@ -35,6 +36,7 @@ func init() {
 	utilruntime.Must(kthenav1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(argov1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(lwsv1.AddToScheme(Scheme))
+	utilruntime.Must(kedahttpv1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(sgv1alpha1.AddToScheme(Scheme))
 }
 
@@ -50,6 +52,7 @@ var (
 	HorizontalPodAutoscaler  = autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler")
 	PodMonitor               = monitoringv1.SchemeGroupVersion.WithKind("PodMonitor")
 	ServiceMonitor           = monitoringv1.SchemeGroupVersion.WithKind("ServiceMonitor")
+	HTTPScaledObject         = kedahttpv1alpha1.GroupVersion.WithKind("HTTPScaledObject")
 )
 
 // Kind is a guarded kind with its REST resource name.
@@ -73,6 +76,7 @@ var Guarded = []Kind{
 	{HorizontalPodAutoscaler, "horizontalpodautoscalers"},
 	{PodMonitor, "podmonitors"},
 	{ServiceMonitor, "servicemonitors"},
+	{HTTPScaledObject, "httpscaledobjects"},
 }
 
 // IsGuarded reports whether gvk is one of the guarded kinds.

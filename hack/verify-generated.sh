@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails when generated files differ from what the generators produce now:
 # the deepcopy functions under apis/, the ScaleGuardPolicy CRD in
-# config/crd, the sample policy in config/samples, and docs/rules.md.
+# config/crd, the sample policy in config/samples, docs/rules.md and the
+# webhook configurations in config/webhook/manifests.yaml.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -26,6 +27,11 @@ done
 go run ./cmd/scaleguard rules -o markdown > "$tmp/rules.md"
 if ! diff -u docs/rules.md "$tmp/rules.md"; then
   echo "docs/rules.md is out of date: run make docs" >&2
+  exit 1
+fi
+go run ./cmd/scaleguard manifests > "$tmp/manifests.yaml"
+if ! diff -u config/webhook/manifests.yaml "$tmp/manifests.yaml"; then
+  echo "config/webhook/manifests.yaml is out of date: run make manifests" >&2
   exit 1
 fi
 echo "generated files are up to date"

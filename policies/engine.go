@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
@@ -47,6 +48,12 @@ type Request struct {
 	// Now is the time of the request (the engine reads no clock); the zero
 	// time means unknown.
 	Now time.Time
+	// Context, when set, bounds the judgement: once it ends, the engine
+	// stops and returns ErrUnfinished (bounds.go). nil means no bound.
+	Context context.Context
+	// Live is what the audit observed of the running system for this
+	// object; only the audit sets it, and only then do audit-only rules run.
+	Live *Live
 }
 
 // Result is the outcome of one phase.
@@ -92,7 +99,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 	var memo map[any]any
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
-		if enf == Off {
+		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
 		if obj == nil {
@@ -101,8 +108,15 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 			}
 			memo = map[any]any{}
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
-		for _, f := range e.runRule(rule, in, false) {
+		if err := unfinished(req.Context, rule.ID); err != nil {
+			return Result{Object: req.Object}, err
+		}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
+		found := e.runRule(rule, in, false)
+		if err := unfinished(req.Context, rule.ID); err != nil {
+			return Result{Object: req.Object}, err
+		}
+		for _, f := range found {
 			if f.Action != Mutate {
 				continue
 			}
@@ -135,6 +149,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 	}
 	res.Patch = patch
 	res.Object = cur
+	res.Findings = bound(res.Findings, settings.Limits.FindingsPerObject())
 	return res, nil
 }
 
@@ -162,12 +177,16 @@ func (e *Engine) Validate(req Request) (Result, error) {
 	memo, oldMemo := map[any]any{}, map[any]any{}
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
-		if enf == Off {
+		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, memo: memo}
+		if err := unfinished(req.Context, rule.ID); err != nil {
+			return Result{Object: req.Object}, err
+		}
+		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
 		var before map[string]bool
-		for _, f := range e.runRule(rule, in, rule.Action == Deny) {
+		found := e.runRule(rule, in, rule.Action == Deny)
+		for _, f := range found {
 			if f.Action != Deny && f.Action != Warn {
 				continue
 			}
@@ -176,7 +195,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 			}
 			if f.Action == Deny && oldObj != nil && !rule.KeepOnUpdate {
 				if before == nil {
-					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings, Now: req.Now, memo: oldMemo})
+					before = e.denialsOf(rule, &Input{Object: oldObj, Operation: Update, View: req.View, Settings: settings, Now: req.Now, memo: oldMemo, ctx: req.Context})
 				}
 				if before[f.Field+"\x00"+f.Message] {
 					f.Action = Warn
@@ -189,7 +208,11 @@ func (e *Engine) Validate(req Request) (Result, error) {
 			}
 			res.Findings = append(res.Findings, Exempt(settings, obj, req.Now, f))
 		}
+		if err := unfinished(req.Context, rule.ID); err != nil {
+			return Result{Object: req.Object}, err
+		}
 	}
+	res.Findings = bound(res.Findings, settings.Limits.FindingsPerObject())
 	return res, nil
 }
 

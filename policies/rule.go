@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"time"
@@ -34,9 +35,15 @@ type Input struct {
 	// no clock. The zero time means unknown, and rules that compare against
 	// it skip the comparison.
 	Now time.Time
+	// Live is what the audit observed of the running system for this
+	// object (the live Prometheus's answers to its queries); nil in the
+	// webhook and in check, which never run rules that read it.
+	Live *Live
 
 	// memo is shared by every rule judging this version of the object.
 	memo map[any]any
+	// ctx bounds the judgement (see Expired).
+	ctx context.Context
 }
 
 // Memo returns the value compute gives for key, computing it once per
@@ -86,6 +93,16 @@ type Rule struct {
 	// object shared is admitted with a warning, so an object that predates a
 	// rule can still be edited (and fixed).
 	KeepOnUpdate bool
+	// MayDeny, on a mutate or warn rule, says that it also denies what it
+	// cannot fix or what can never work (monitor-port denies a port it
+	// cannot rewrite), so the kind's validating webhook must fail closed
+	// as for a deny rule.
+	MayDeny bool
+	// AuditOnly marks a rule that judges what only the audit observes
+	// (Input.Live): the engine runs it only for a request that carries
+	// Live, so the webhook and check never do, and the catalogue says so.
+	// Such a rule may only warn.
+	AuditOnly bool
 	// Check is the rule's logic.
 	Check CheckFunc
 }
@@ -110,7 +127,20 @@ func (r Rule) validate() error {
 	if r.Check == nil {
 		return fmt.Errorf("rule %q has no check", r.ID)
 	}
+	if r.AuditOnly && r.Action != Warn {
+		return fmt.Errorf("rule %q is audit-only and must warn, not %s", r.ID, r.Action)
+	}
 	return nil
+}
+
+// Denies reports whether the rule can refuse an object: a deny rule, or a
+// mutate or warn rule that may deny.
+func (r Rule) Denies() bool { return r.Action == Deny || r.MayDeny }
+
+// runsFor reports whether the rule runs for a request of kind gvk: it
+// judges the kind, and an audit-only rule runs only with live observations.
+func (r Rule) runsFor(gvk schema.GroupVersionKind, live *Live) bool {
+	return r.judges(gvk) && (!r.AuditOnly || live != nil)
 }
 
 // judges reports whether the rule applies to kind.

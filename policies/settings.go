@@ -26,8 +26,12 @@ type (
 	PromQLSettings = sgv1alpha1.PromQLSettings
 	// ScopeProfile says when a selector is scoped to one workload.
 	ScopeProfile = sgv1alpha1.ScopeProfile
+	// TenancyProxy is a Prometheus endpoint that enforces a namespace.
+	TenancyProxy = sgv1alpha1.TenancyProxy
 	// ConflictSettings configures the conflict-* rules.
 	ConflictSettings = sgv1alpha1.ConflictSettings
+	// LimitSettings bound the work one object may cost.
+	LimitSettings = sgv1alpha1.LimitSettings
 )
 
 // Enforcement levels.

@@ -70,4 +70,29 @@ type ClusterView interface {
 	// ResourceClaim returns a resource.k8s.io/v1 ResourceClaim by namespace
 	// and name.
 	ResourceClaim(namespace, name string) (*resourcev1.ResourceClaim, bool)
+
+	// The workloads whose pod templates a monitor may select, listed per
+	// namespace; namespace "" lists every namespace (a monitor's
+	// namespaceSelector may span them). Pods themselves are never viewed:
+	// their number would dominate the webhook's memory.
+
+	// Deployments lists apps/v1 Deployments.
+	Deployments(namespace string) []*appsv1.Deployment
+	// StatefulSets lists apps/v1 StatefulSets.
+	StatefulSets(namespace string) []*appsv1.StatefulSet
+	// DaemonSets lists apps/v1 DaemonSets (node exporters such as
+	// dcgm-exporter run as DaemonSets).
+	DaemonSets(namespace string) []*appsv1.DaemonSet
+	// Rollouts lists Argo Rollouts.
+	Rollouts(namespace string) []*argov1alpha1.Rollout
+	// LeaderWorkerSets lists LeaderWorkerSets.
+	LeaderWorkerSets(namespace string) []*lwsv1.LeaderWorkerSet
+	// ModelServings lists Kthena ModelServings.
+	ModelServings(namespace string) []*kthenav1alpha1.ModelServing
+
+	// PodMonitorPortNumber reports whether the PodMonitor API of the cluster
+	// has podMetricsEndpoints[].portNumber (prometheus-operator v0.79 and
+	// later). In serve it is read from the installed CRD's schema; check
+	// assumes a current prometheus-operator.
+	PodMonitorPortNumber() bool
 }

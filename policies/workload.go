@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 )
 
 // WorkloadRef identifies a scaled workload. The version is left out on
@@ -45,6 +46,8 @@ var (
 	DeploymentKind   = schema.GroupKind{Group: "apps", Kind: "Deployment"}
 	StatefulSetKind  = schema.GroupKind{Group: "apps", Kind: "StatefulSet"}
 	ModelServingKind = schema.GroupKind{Group: kthenav1alpha1.GroupVersion.Group, Kind: "ModelServing"}
+	// LeaderWorkerSetKind is the workload multi-node vLLM runs on.
+	LeaderWorkerSetKind = schema.GroupKind{Group: lwsv1.GroupVersion.Group, Kind: "LeaderWorkerSet"}
 )
 
 // KEDA's defaults for an empty scaleTargetRef apiVersion and kind.
@@ -95,7 +98,7 @@ func HPATarget(hpa *autoscalingv2.HorizontalPodAutoscaler) WorkloadRef {
 }
 
 // LookupWorkload returns the workload a reference names, for the kinds the
-// ClusterView serves (Deployment, StatefulSet, ModelServing).
+// ClusterView serves (Deployment, StatefulSet, ModelServing, LeaderWorkerSet).
 func LookupWorkload(view ClusterView, ref WorkloadRef) (client.Object, bool) {
 	switch ref.GroupKind() {
 	case DeploymentKind:
@@ -110,6 +113,10 @@ func LookupWorkload(view ClusterView, ref WorkloadRef) (client.Object, bool) {
 		if m, ok := view.ModelServing(ref.Namespace, ref.Name); ok {
 			return m, true
 		}
+	case LeaderWorkerSetKind:
+		if l, ok := view.LeaderWorkerSet(ref.Namespace, ref.Name); ok {
+			return l, true
+		}
 	}
 	return nil, false
 }
@@ -117,7 +124,7 @@ func LookupWorkload(view ClusterView, ref WorkloadRef) (client.Object, bool) {
 // ViewsKind reports whether LookupWorkload can see objects of this kind.
 func ViewsKind(gk schema.GroupKind) bool {
 	switch gk {
-	case DeploymentKind, StatefulSetKind, ModelServingKind:
+	case DeploymentKind, StatefulSetKind, ModelServingKind, LeaderWorkerSetKind:
 		return true
 	}
 	return false

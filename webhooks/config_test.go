@@ -9,6 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/policies"
+	_ "github.com/scaleguard/scaleguard/policies/all"
 	"github.com/scaleguard/scaleguard/webhooks"
 )
 
@@ -134,8 +137,25 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 			t.Errorf("%s: reinvocationPolicy %v, want IfNeeded (another webhook may change the object after ours)", h.name, h.reinvocation)
 		}
 	}
+	// A validating webhook fails closed exactly when a rule of its kind can
+	// refuse an object.
+	byPath := map[string]webhooks.Endpoint{}
+	for _, e := range webhooks.Endpoints() {
+		byPath[e.Path] = e
+	}
 	for _, h := range val {
-		check("validate", h, admissionregistrationv1.Fail)
+		want := admissionregistrationv1.Ignore
+		if e, ok := byPath[h.path]; ok && e.Kind == webhooks.PolicyKind {
+			// A policy is never stored unchecked.
+			want = admissionregistrationv1.Fail
+		} else if ok {
+			for _, r := range policies.Default.For(e.Kind.GVK) {
+				if r.Denies() {
+					want = admissionregistrationv1.Fail
+				}
+			}
+		}
+		check("validate", h, want)
 	}
 
 	want := map[string]string{}
@@ -151,6 +171,66 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 	for k := range got {
 		if _, ok := want[k]; !ok {
 			t.Errorf("%s: configured but not served", k)
+		}
+	}
+}
+
+// TestFailurePolicyFollowsTheRules derives each validating webhook's
+// failure policy from the rules registered for its kind: closed for a kind
+// a deny rule (or a rule that may deny) judges, open otherwise; the
+// mutating side is always open.
+func TestFailurePolicyFollowsTheRules(t *testing.T) {
+	noop := func(*policies.Input) []policies.Finding { return nil }
+	rule := func(id string, a policies.Action, mayDeny bool, kinds ...apis.Kind) policies.Rule {
+		r := policies.Rule{ID: id, Action: a, MayDeny: mayDeny, Summary: id, Check: noop}
+		for _, k := range kinds {
+			r.Kinds = append(r.Kinds, k.GVK)
+		}
+		return r
+	}
+	kind := func(gvk string) apis.Kind {
+		for _, k := range apis.Guarded {
+			if k.GVK.Kind == gvk {
+				return k
+			}
+		}
+		t.Fatalf("%s is not guarded", gvk)
+		return apis.Kind{}
+	}
+	so, ms, pm, sm := kind("ScaledObject"), kind("ModelServing"), kind("PodMonitor"), kind("ServiceMonitor")
+	reg := policies.NewRegistry()
+	for _, r := range []policies.Rule{
+		rule("only-warns", policies.Warn, false, ms, so),
+		rule("denies", policies.Deny, false, so),
+		rule("mutates-or-denies", policies.Mutate, true, pm),
+		rule("only-mutates", policies.Mutate, false, sm),
+	} {
+		if err := reg.Register(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		kind  apis.Kind
+		phase webhooks.Phase
+		want  admissionregistrationv1.FailurePolicyType
+	}{
+		{so, webhooks.Validating, admissionregistrationv1.Fail},
+		{ms, webhooks.Validating, admissionregistrationv1.Ignore},
+		{pm, webhooks.Validating, admissionregistrationv1.Fail},
+		{sm, webhooks.Validating, admissionregistrationv1.Ignore},
+		{kind("HorizontalPodAutoscaler"), webhooks.Validating, admissionregistrationv1.Ignore},
+		{so, webhooks.Mutating, admissionregistrationv1.Ignore},
+		{pm, webhooks.Mutating, admissionregistrationv1.Ignore},
+	} {
+		e := webhooks.Endpoint{Path: webhooks.Path(c.phase, c.kind), Phase: c.phase, Kind: c.kind}
+		if got := webhooks.FailurePolicy(e, reg); got != c.want {
+			t.Errorf("%s: %s, want %s", e.Path, got, c.want)
+		}
+	}
+	_, val := webhooks.Configurations(reg, webhooks.ConfigurationOptions{ServiceName: "s", ServiceNamespace: "n", TimeoutSeconds: 5})
+	for _, w := range val.Webhooks {
+		if w.Name == "modelserving.validate.scaleguard.io" && *w.FailurePolicy != admissionregistrationv1.Ignore {
+			t.Errorf("%s: %s, want Ignore", w.Name, *w.FailurePolicy)
 		}
 	}
 }

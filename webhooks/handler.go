@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -71,6 +72,14 @@ type Deps struct {
 	// SyncWait bounds how long a request waits for the view to sync at
 	// start-up before it is answered with an error (default 5s).
 	SyncWait time.Duration
+	// MaxInFlight caps the reviews judged at once across the endpoints of
+	// one Register call (default DefaultMaxInFlight); a review beyond it
+	// waits up to QueueWait (default DefaultQueueWait) for a slot and is
+	// then refused with 429 Too Many Requests and Retry-After.
+	MaxInFlight int
+	QueueWait   time.Duration
+
+	slots slots
 }
 
 // Handler judges one guarded kind in one phase.
@@ -84,9 +93,15 @@ func NewHTTPHandler(e Endpoint, deps Deps) http.Handler {
 	if deps.SyncWait == 0 {
 		deps.SyncWait = 2 * time.Second
 	}
+	if deps.QueueWait == 0 {
+		deps.QueueWait = DefaultQueueWait
+	}
+	if deps.slots == nil {
+		deps.slots = newSlots(deps.MaxInFlight)
+	}
 	log := deps.Log.WithValues("webhook", e.Path)
 	deps.Log = log
-	return &httpHandler{next: &Handler{Endpoint: e, Deps: deps}, log: log}
+	return &httpHandler{next: observe(e, &Handler{Endpoint: e, Deps: deps}), log: log, slots: deps.slots, queueWait: deps.QueueWait}
 }
 
 // Handle implements admission's Handler contract.
@@ -113,6 +128,9 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if len(req.Object.Raw) == 0 {
 		return h.fail(http.StatusBadRequest, fmt.Errorf("%s request for %s has no object", req.Operation, want.Kind))
 	}
+	if err := sameKind(req, want); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
 	syncCtx, cancel := context.WithTimeout(ctx, h.SyncWait)
 	synced := h.View.WaitForSync(syncCtx)
 	cancel()
@@ -127,14 +145,20 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		View:      h.View,
 		Settings:  settingsFor(h.Settings, req.Namespace),
 		Now:       time.Now(),
+		Context:   ctx,
 	}
 	if op == policies.Update {
 		preq.OldObject = req.OldObject.Raw
 	}
-	log := h.Log.WithValues("kind", want.Kind, "namespace", req.Namespace, "name", req.Name, "operation", req.Operation, "dryRun", req.DryRun != nil && *req.DryRun)
+	log := h.Log.WithValues("kind", want.Kind, "namespace", req.Namespace, "name", req.Name, "operation", req.Operation,
+		"user", req.UserInfo.Username, "dryRun", req.DryRun != nil && *req.DryRun)
 
 	if h.Endpoint.Phase == Mutating {
 		res, err := h.Engine.Mutate(preq)
+		if errors.Is(err, policies.ErrUnfinished) {
+			log.Info("out of time", "reason", err.Error())
+			return h.outOfTime(ctx)
+		}
 		if err != nil {
 			return h.fail(http.StatusBadRequest, err)
 		}
@@ -143,7 +167,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		resp.Patches = res.Patch
 		resp.Warnings = warnings(res.Findings)
 		if len(res.Patch) > 0 {
-			log.Info("mutated", "rules", ruleIDs(res.Findings))
+			// An admitted request is logged only at debug level.
+			log.V(1).Info("mutated", "rules", ruleIDs(res.Findings))
 		}
 		return resp
 	}
@@ -154,14 +179,19 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	res, err := h.Engine.Validate(preq)
 	release(err == nil && !res.Denied())
+	if errors.Is(err, policies.ErrUnfinished) {
+		log.Info("out of time", "reason", err.Error())
+		return h.outOfTime(ctx)
+	}
 	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
 	}
 	countFindings(want.Kind, res.Findings)
 	var causes field.ErrorList
-	var warns []policies.Finding
+	var warns, denials []policies.Finding
 	for _, f := range res.Findings {
 		if f.Action == policies.Deny {
+			denials = append(denials, f)
 			causes = append(causes, &field.Error{Type: field.ErrorTypeForbidden, Field: f.Field, Detail: fmt.Sprintf("[%s] %s", f.Rule, f.Message)})
 		} else {
 			warns = append(warns, f)
@@ -177,7 +207,8 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		name = objectName(req)
 	}
 	status := apierrors.NewInvalid(want.GroupKind(), name, causes).ErrStatus
-	log.Info("denied", "rules", ruleIDs(res.Findings))
+	// One line per denial, at the default level.
+	log.Info("denied", "rules", ruleIDs(denials), "fields", fieldPaths(denials))
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
 		Allowed:  false,
 		Result:   &status,
@@ -245,6 +276,14 @@ func ruleIDs(fs []policies.Finding) []string {
 			seen[f.Rule] = true
 			out = append(out, f.Rule)
 		}
+	}
+	return out
+}
+
+func fieldPaths(fs []policies.Finding) []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f.Field)
 	}
 	return out
 }

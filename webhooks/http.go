@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -31,6 +33,10 @@ type reviewer interface {
 type httpHandler struct {
 	next reviewer
 	log  logr.Logger
+	// slots cap the reviews judged at once; queueWait bounds the wait for
+	// one (limits.go).
+	slots     slots
+	queueWait time.Duration
 }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,11 +53,24 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusBadRequest, "empty body: send an AdmissionReview")
 		return
 	}
+	total, judging := budget(r)
+	ctx, cancel := context.WithTimeout(r.Context(), judging)
+	defer cancel()
+	ctx = context.WithValue(ctx, budgetKey{}, judging)
+	deadline, _ := ctx.Deadline()
+	// The body must arrive in time too: a client sending it a byte at a
+	// time is cut off at the deadline rather than held open. (A server
+	// that cannot set deadlines, as in tests, reads without one.)
+	_ = http.NewResponseController(w).SetReadDeadline(deadline)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			h.fail(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes", MaxRequestBytes)
+			return
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			h.fail(w, http.StatusRequestTimeout, "the body did not arrive within %s (the review's %s timeout less a margin)", judging, total)
 			return
 		}
 		h.fail(w, http.StatusBadRequest, "reading the body: %v", err)
@@ -80,8 +99,16 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	release, ok := h.slots.acquire(ctx, h.queueWait)
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, http.StatusTooManyRequests, "%s", busyMessage(cap(h.slots)))
+		return
+	}
+	defer release()
+
 	req := admission.Request{AdmissionRequest: *review.Request}
-	resp := h.next.Handle(r.Context(), req)
+	resp := h.next.Handle(ctx, req)
 	if err := resp.Complete(req); err != nil {
 		h.log.Error(err, "completing the response")
 		resp = admission.Errored(http.StatusInternalServerError, err)
@@ -120,6 +147,10 @@ func reasonFor(code int) metav1.StatusReason {
 		return metav1.StatusReasonUnsupportedMediaType
 	case http.StatusMethodNotAllowed:
 		return metav1.StatusReasonMethodNotAllowed
+	case http.StatusRequestTimeout:
+		return metav1.StatusReasonTimeout
+	case http.StatusTooManyRequests:
+		return metav1.StatusReasonTooManyRequests
 	}
 	return metav1.StatusReasonBadRequest
 }

@@ -52,8 +52,12 @@ type Registrar interface {
 	Register(path string, hook http.Handler)
 }
 
-// Register registers every endpoint of the dispatch table.
+// Register registers every endpoint of the dispatch table. The endpoints
+// share one cap on the reviews judged at once (Deps.MaxInFlight).
 func Register(srv Registrar, deps Deps) {
+	if deps.slots == nil {
+		deps.slots = newSlots(deps.MaxInFlight) // shared by every endpoint.
+	}
 	for _, e := range Endpoints() {
 		if e.Kind == PolicyKind {
 			srv.Register(e.Path, NewPolicyHandler(e, deps))

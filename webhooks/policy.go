@@ -38,7 +38,14 @@ func NewPolicyHandler(e Endpoint, deps Deps) http.Handler {
 	if deps.Engine != nil && deps.Engine.Registry != nil {
 		reg = deps.Engine.Registry
 	}
-	return &httpHandler{next: &policyHandler{endpoint: e, registry: reg}, log: deps.Log.WithValues("webhook", e.Path)}
+	if deps.QueueWait == 0 {
+		deps.QueueWait = DefaultQueueWait
+	}
+	if deps.slots == nil {
+		deps.slots = newSlots(deps.MaxInFlight)
+	}
+	return &httpHandler{next: observe(e, &policyHandler{endpoint: e, registry: reg}), log: deps.Log.WithValues("webhook", e.Path),
+		slots: deps.slots, queueWait: deps.QueueWait}
 }
 
 // Handle implements admission's Handler contract.

@@ -70,17 +70,21 @@ func TestCheckJSONContract(t *testing.T) {
 		t.Fatalf("findings = %v", doc["findings"])
 	}
 	f := findings[0].(map[string]any)
-	if got := strings.Join(keys(f), ","); got != "action,field,kind,message,name,namespace,rule" {
+	if got := strings.Join(keys(f), ","); got != "action,apiVersion,field,file,kind,line,message,name,namespace,rule" {
 		t.Errorf("finding keys = %s", got)
 	}
-	want := map[string]string{"kind": "ScaledObject", "namespace": "default", "name": "my-modelserving", "rule": "target-ref", "action": "deny", "field": "spec.scaleTargetRef.apiVersion"}
+	want := map[string]any{
+		"kind": "ScaledObject", "apiVersion": "keda.sh/v1alpha1", "namespace": "default", "name": "my-modelserving",
+		"rule": "target-ref", "action": "deny", "field": "spec.scaleTargetRef.apiVersion",
+		"file": "testdata/denied.yaml", "line": 10.0,
+	}
 	for k, v := range want {
 		if f[k] != v {
-			t.Errorf("%s = %v, want %s", k, f[k], v)
+			t.Errorf("%s = %v, want %v", k, f[k], v)
 		}
 	}
 	sum := doc["summary"].(map[string]any)
-	if got := strings.Join(keys(sum), ","); got != "denied,mutated,objects,warned" {
+	if got := strings.Join(keys(sum), ","); got != "denied,mutated,objects,skipped,warned" {
 		t.Errorf("summary keys = %s", got)
 	}
 	if sum["objects"] != 2.0 || sum["denied"] != 1.0 || sum["warned"] != 0.0 || sum["mutated"] != 0.0 {

@@ -31,6 +31,9 @@ func newDevCommand() *cobra.Command {
 			"installs the KEDA, prometheus-operator, KServe and Kthena CRDs and scaleguard's webhook configurations, runs the webhook server, " +
 			"applies the manifests given with --examples through the API server and prints what happened to each. " +
 			"It then keeps running with a kubeconfig you can use with kubectl, until Ctrl-C. Run it from the repository.",
+		Example: `  scaleguard dev                                   # what make demo runs
+  scaleguard dev --kubeconfig-out /tmp/sg.kubeconfig
+  scaleguard dev --examples my-manifests/ --exit-after-apply`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDev(cmd.OutOrStdout(), examples, kubeconfigOut, exitAfterApply)
@@ -126,6 +129,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 		return stopServer()
 	}
 	fmt.Fprintf(w, "\nthe control plane keeps running. kubeconfig: %s\n", kubeconfig)
+	fmt.Fprintf(w, "audit what is stored now (read-only, check's output and exit codes):\n      %s audit --kubeconfig %s\n", os.Args[0], kubeconfig)
 	if _, err := exec.LookPath("kubectl"); err == nil {
 		fmt.Fprintf(w, "try:  kubectl --kubeconfig %s apply -f <your manifests>\n", kubeconfig)
 		fmt.Fprintf(w, "      kubectl --kubeconfig %s apply --dry-run=server -f examples/\n", kubeconfig)

@@ -1,6 +1,7 @@
 // Command scaleguard guards LLM-inference autoscaling: an admission webhook
-// (serve), an offline checker for CI (check), the rule catalogue (rules) and
-// a local control plane to try it on (dev).
+// (serve), an offline checker for CI (check), a read-only audit of what a
+// cluster stores (audit), the rule catalogue (rules), a local control plane
+// to try it on (dev) and its build (version).
 package main
 
 import (
@@ -50,6 +51,7 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "scaleguard",
 		Short:         "Admission webhook and policy guard for LLM-inference autoscaling with KEDA",
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
@@ -64,6 +66,7 @@ func newRootCommand() *cobra.Command {
 	zapOpts.BindFlags(fs)
 	root.PersistentFlags().AddGoFlagSet(fs)
 
-	root.AddCommand(newServeCommand(), newCheckCommand(), newRulesCommand(), newDevCommand())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(newServeCommand(), newCheckCommand(), newAuditCommand(), newRulesCommand(), newDevCommand(), newVersionCommand(), newManifestsCommand())
 	return root
 }

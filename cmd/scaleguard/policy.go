@@ -116,7 +116,11 @@ func sayPoliciesFound(w io.Writer, found []manifests.Object) {
 // checkSettings returns the settings check judges each namespace under:
 // the policies of --policy files and of the checked manifests (said on
 // stderr), merged per namespace, or the defaults.
-func checkSettings(stderr io.Writer, policyFiles []string, objs []manifests.Object) (func(string, policies.ClusterView) *policies.Settings, error) {
+func checkSettings(stderr io.Writer, policyFiles []string, in manifests.Result) (func(string, policies.ClusterView) *policies.Settings, error) {
+	var objs []manifests.Object
+	for _, set := range in.Sets {
+		objs = append(objs, set.Objects...)
+	}
 	given, err := readPolicyFiles(policyFiles, policies.Default)
 	if err != nil {
 		return nil, err

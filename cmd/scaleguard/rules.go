@@ -18,6 +18,9 @@ func newRulesCommand() *cobra.Command {
 		Long: "rules prints every rule with its default action. With --policy it also prints the action each rule gets " +
 			"under the policies given, merged as if they all covered one namespace (the strictest action wins), " +
 			"and whether objects may exempt themselves from it.",
+		Example: `  scaleguard rules
+  scaleguard rules -o markdown > docs/rules.md
+  scaleguard rules --policy config/samples/default-policy.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rules := policies.Default.Rules()
@@ -54,5 +57,6 @@ func newRulesCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
 	cmd.Flags().StringArrayVar(&policyFiles, "policy", nil, policyFlagHelp)
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "markdown", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -6,7 +6,9 @@ import (
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/scaleguard/scaleguard/internal/audit"
 	"github.com/scaleguard/scaleguard/internal/server"
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 func newServeCommand() *cobra.Command {
@@ -14,7 +16,12 @@ func newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the admission webhook server",
-		Args:  cobra.NoArgs,
+		Example: `  # in the cluster (config/manager/deployment.yaml)
+  scaleguard serve --cert-dir /tmp/k8s-webhook-server/serving-certs
+
+  # outside a cluster, against the current kubeconfig, without leader election
+  scaleguard serve --cert-dir ./certs --leader-elect=false`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := ctrl.Log.WithName("serve")
 			ctx := ctrl.SetupSignalHandler()
@@ -22,11 +29,12 @@ func newServeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o.Audit = o.AuditInterval > 0
 			srv, err := server.New(ctx, cfg, o, log)
 			if err != nil {
 				return err
 			}
-			log.Info("starting", "port", o.Port, "certDir", o.CertDir, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "pauseKeeper", o.PauseKeeper, "leaderElection", o.LeaderElection)
+			log.Info("starting", "port", o.Port, "certDir", o.CertDir, "metrics", o.MetricsAddr, "probes", o.ProbeAddr, "pauseKeeper", o.PauseKeeper, "audit", o.AuditInterval, "leaderElection", o.LeaderElection)
 			return srv.Manager.Start(ctx)
 		},
 	}
@@ -38,10 +46,12 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0 disables them)")
 	f.DurationVar(&o.ClaimTTL, "create-claim-ttl", server.DefaultClaimTTL, "longest a just-admitted ScaledObject or HPA counts against concurrent creates before the cache holds it (negative disables)")
 	f.BoolVar(&o.ReadThrough, "create-read-through", false, "judge CREATEs against lists read from the API server instead of the informer cache (see BENCHMARKS.md for its cost)")
+	f.IntVar(&o.MaxInFlight, "max-concurrent-reviews", webhooks.DefaultMaxInFlight, "reviews judged at once; beyond it a review waits a second for a slot, then is refused with 429 Too Many Requests")
 	f.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	f.BoolVar(&o.PauseKeeper, "pause-keeper", true, "run the pause keeper: re-pause GPU-tier ScaledObjects whose scaleguard.io/unpause-until passed, and pause those whose GPU target appeared after them")
 	f.BoolVar(&o.PolicyStatus, "policy-status", true, "write the status of ScaleGuardPolicies (generation in force, namespaces covered, Ready, Conflicting)")
-	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper and the policy status writer in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
+	f.DurationVar(&o.AuditInterval, "audit-interval", audit.DefaultInterval, "period of the audit, which judges every stored guarded object and writes reports, metrics and Events (0 disables it)")
+	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper, the audit and the policy status writer in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: the namespace scaleguard runs in; required outside a cluster)")
 	f.StringVar(&o.LeaderElectionID, "leader-election-id", server.DefaultLeaderElectionID, "name of the Lease")
 	return cmd

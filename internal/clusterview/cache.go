@@ -52,6 +52,7 @@ var Watched = []client.Object{
 	&resourcev1.ResourceClaim{},
 	&argov1alpha1.Rollout{},
 	&lwsv1.LeaderWorkerSet{},
+	&appsv1.DaemonSet{},
 }
 
 // Cache is a ClusterView over controller-runtime's informer cache. Its reads
@@ -69,6 +70,10 @@ type Cache struct {
 	// live and claims serve ForCreate (fresh.go); both nil by default.
 	live   client.Reader
 	claims *claims
+
+	// podMonitorSchema follows the installed PodMonitor CRD; nil until
+	// WatchPodMonitorSchema (podmonitorschema.go).
+	podMonitorSchema *podMonitorSchema
 }
 
 var _ policies.ClusterView = &Cache{}
@@ -137,6 +142,9 @@ func (v *Cache) WaitForSync(ctx context.Context) bool {
 	if v.synced.Load() {
 		return true
 	}
+	if v.podMonitorSchema != nil && !v.podMonitorSchema.cache.WaitForCacheSync(ctx) {
+		return false
+	}
 	if v.reader.WaitForCacheSync(ctx) {
 		v.synced.Store(true)
 		return true
@@ -203,6 +211,7 @@ var (
 	gvkClaim        = resourcev1.SchemeGroupVersion.WithKind("ResourceClaim")
 	gvkRollout      = argov1alpha1.GroupVersion.WithKind("Rollout")
 	gvkLWS          = lwsv1.GroupVersion.WithKind("LeaderWorkerSet")
+	gvkDaemonSet    = appsv1.SchemeGroupVersion.WithKind("DaemonSet")
 )
 
 // Namespace implements policies.ClusterView.

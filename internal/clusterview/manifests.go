@@ -34,15 +34,21 @@ type Manifests struct {
 	rollouts     map[nsName]*argov1alpha1.Rollout
 	lws          map[nsName]*lwsv1.LeaderWorkerSet
 	claims       map[nsName]*resourcev1.ResourceClaim
+	daemonSets   map[nsName]*appsv1.DaemonSet
 
-	scaledObjects []*kedav1alpha1.ScaledObject
-	hpas          []*autoscalingv2.HorizontalPodAutoscaler
-	policies      []*kthenav1alpha1.AutoscalingPolicy
-	bindings      []*kthenav1alpha1.AutoscalingPolicyBinding
-	services      []*corev1.Service
-	podMonitors   []*monitoringv1.PodMonitor
-	svcMonitors   []*monitoringv1.ServiceMonitor
-	quotas        []*corev1.ResourceQuota
+	// Listed kinds are indexed by namespace, ScaledObjects and HPAs also
+	// by target (as the cache indexes them) and ScaledObjects by the name
+	// of their HPA, so that check judges each object in time independent
+	// of how many others there are (listing.go).
+	scaledObjects listing[*kedav1alpha1.ScaledObject]
+	hpas          listing[*autoscalingv2.HorizontalPodAutoscaler]
+	policies      listing[*kthenav1alpha1.AutoscalingPolicy]
+	bindings      listing[*kthenav1alpha1.AutoscalingPolicyBinding]
+	services      listing[*corev1.Service]
+	podMonitors   listing[*monitoringv1.PodMonitor]
+	svcMonitors   listing[*monitoringv1.ServiceMonitor]
+	quotas        listing[*corev1.ResourceQuota]
+	isvcList      listing[*kservev1beta1.InferenceService]
 }
 
 type nsName struct{ ns, name string }
@@ -61,6 +67,7 @@ func NewManifests(objs ...client.Object) *Manifests {
 		rollouts:     map[nsName]*argov1alpha1.Rollout{},
 		lws:          map[nsName]*lwsv1.LeaderWorkerSet{},
 		claims:       map[nsName]*resourcev1.ResourceClaim{},
+		daemonSets:   map[nsName]*appsv1.DaemonSet{},
 	}
 	for _, o := range objs {
 		m.Add(o)
@@ -87,6 +94,7 @@ func (m *Manifests) Add(obj client.Object) {
 		m.modelServing[key] = o
 	case *kservev1beta1.InferenceService:
 		m.isvcs[key] = o
+		m.isvcList.put(o)
 	case *resourcev1.ResourceClaimTemplate:
 		m.claimTmpls[key] = o
 	case *argov1alpha1.Rollout:
@@ -95,49 +103,25 @@ func (m *Manifests) Add(obj client.Object) {
 		m.lws[key] = o
 	case *resourcev1.ResourceClaim:
 		m.claims[key] = o
+	case *appsv1.DaemonSet:
+		m.daemonSets[key] = o
 	case *kedav1alpha1.ScaledObject:
-		m.scaledObjects = replace(m.scaledObjects, o)
+		m.scaledObjects.put(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		m.hpas = replace(m.hpas, o)
+		m.hpas.put(o)
 	case *kthenav1alpha1.AutoscalingPolicy:
-		m.policies = replace(m.policies, o)
+		m.policies.put(o)
 	case *kthenav1alpha1.AutoscalingPolicyBinding:
-		m.bindings = replace(m.bindings, o)
+		m.bindings.put(o)
 	case *corev1.Service:
-		m.services = replace(m.services, o)
+		m.services.put(o)
 	case *monitoringv1.PodMonitor:
-		m.podMonitors = replace(m.podMonitors, o)
+		m.podMonitors.put(o)
 	case *monitoringv1.ServiceMonitor:
-		m.svcMonitors = replace(m.svcMonitors, o)
+		m.svcMonitors.put(o)
 	case *corev1.ResourceQuota:
-		m.quotas = replace(m.quotas, o)
+		m.quotas.put(o)
 	}
-}
-
-func replace[T client.Object](list []T, o T) []T {
-	for i, e := range list {
-		if e.GetNamespace() == o.GetNamespace() && e.GetName() == o.GetName() {
-			list[i] = o
-			return list
-		}
-	}
-	return append(list, o)
-}
-
-func inNamespace[T client.Object](list []T, ns string) []T {
-	var out []T
-	for _, o := range list {
-		if ns == "" || o.GetNamespace() == ns {
-			out = append(out, o)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].GetNamespace() != out[j].GetNamespace() {
-			return out[i].GetNamespace() < out[j].GetNamespace()
-		}
-		return out[i].GetName() < out[j].GetName()
-	})
-	return out
 }
 
 func lookup[T any](m map[nsName]T, ns, name string) (T, bool) {
@@ -173,71 +157,60 @@ func (m *Manifests) InferenceService(ns, name string) (*kservev1beta1.InferenceS
 
 // InferenceServices implements policies.ClusterView.
 func (m *Manifests) InferenceServices(ns string) []*kservev1beta1.InferenceService {
-	var out []*kservev1beta1.InferenceService
-	for _, v := range m.isvcs {
-		out = append(out, v)
-	}
-	return inNamespace(out, ns)
+	return m.isvcList.in(ns)
 }
 
 // ScaledObjects implements policies.ClusterView.
 func (m *Manifests) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
-	return inNamespace(m.scaledObjects, ns)
+	return m.scaledObjects.in(ns)
 }
 
 // ScaledObjectsFor implements policies.ClusterView.
 func (m *Manifests) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alpha1.ScaledObject {
-	var out []*kedav1alpha1.ScaledObject
-	for _, so := range inNamespace(m.scaledObjects, target.Namespace) {
-		if t, ok := policies.KEDATarget(so); ok && t == target {
-			out = append(out, so)
-		}
-	}
-	return out
+	return m.scaledObjects.by(soTarget, target.Key())
+}
+
+// ScaledObjectsWithHPAName implements policies.HPANameIndex.
+func (m *Manifests) ScaledObjectsWithHPAName(ns, name string) []*kedav1alpha1.ScaledObject {
+	return m.scaledObjects.by(soHPAName, ns+"/"+name)
 }
 
 // HPAs implements policies.ClusterView.
 func (m *Manifests) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
-	return inNamespace(m.hpas, ns)
+	return m.hpas.in(ns)
 }
 
 // HPAsFor implements policies.ClusterView.
 func (m *Manifests) HPAsFor(target policies.WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler {
-	var out []*autoscalingv2.HorizontalPodAutoscaler
-	for _, h := range inNamespace(m.hpas, target.Namespace) {
-		if policies.HPATarget(h) == target {
-			out = append(out, h)
-		}
-	}
-	return out
+	return m.hpas.by(hpaTarget, target.Key())
 }
 
 // AutoscalingPolicies implements policies.ClusterView.
 func (m *Manifests) AutoscalingPolicies(ns string) []*kthenav1alpha1.AutoscalingPolicy {
-	return inNamespace(m.policies, ns)
+	return m.policies.in(ns)
 }
 
 // AutoscalingPolicyBindings implements policies.ClusterView.
 func (m *Manifests) AutoscalingPolicyBindings(ns string) []*kthenav1alpha1.AutoscalingPolicyBinding {
-	return inNamespace(m.bindings, ns)
+	return m.bindings.in(ns)
 }
 
 // Services implements policies.ClusterView.
-func (m *Manifests) Services(ns string) []*corev1.Service { return inNamespace(m.services, ns) }
+func (m *Manifests) Services(ns string) []*corev1.Service { return m.services.in(ns) }
 
 // PodMonitors implements policies.ClusterView.
 func (m *Manifests) PodMonitors(ns string) []*monitoringv1.PodMonitor {
-	return inNamespace(m.podMonitors, ns)
+	return m.podMonitors.in(ns)
 }
 
 // ServiceMonitors implements policies.ClusterView.
 func (m *Manifests) ServiceMonitors(ns string) []*monitoringv1.ServiceMonitor {
-	return inNamespace(m.svcMonitors, ns)
+	return m.svcMonitors.in(ns)
 }
 
 // ResourceQuotas implements policies.ClusterView.
 func (m *Manifests) ResourceQuotas(ns string) []*corev1.ResourceQuota {
-	return inNamespace(m.quotas, ns)
+	return m.quotas.in(ns)
 }
 
 // ResourceClaimTemplate implements policies.ClusterView.
@@ -260,3 +233,52 @@ func (m *Manifests) LeaderWorkerSet(ns, name string) (*lwsv1.LeaderWorkerSet, bo
 func (m *Manifests) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
 	return lookup(m.rollouts, ns, name)
 }
+
+// values lists a map's objects of one namespace ("" for all), sorted by
+// namespace and name.
+func values[T client.Object](m map[nsName]T, ns string) []T {
+	keys := make([]nsName, 0, len(m))
+	for k := range m {
+		if ns == "" || k.ns == ns {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].ns != keys[j].ns {
+			return keys[i].ns < keys[j].ns
+		}
+		return keys[i].name < keys[j].name
+	})
+	out := make([]T, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// Deployments implements policies.ClusterView.
+func (m *Manifests) Deployments(ns string) []*appsv1.Deployment { return values(m.deployments, ns) }
+
+// StatefulSets implements policies.ClusterView.
+func (m *Manifests) StatefulSets(ns string) []*appsv1.StatefulSet {
+	return values(m.statefulSets, ns)
+}
+
+// DaemonSets implements policies.ClusterView.
+func (m *Manifests) DaemonSets(ns string) []*appsv1.DaemonSet { return values(m.daemonSets, ns) }
+
+// Rollouts implements policies.ClusterView.
+func (m *Manifests) Rollouts(ns string) []*argov1alpha1.Rollout { return values(m.rollouts, ns) }
+
+// LeaderWorkerSets implements policies.ClusterView.
+func (m *Manifests) LeaderWorkerSets(ns string) []*lwsv1.LeaderWorkerSet { return values(m.lws, ns) }
+
+// ModelServings implements policies.ClusterView.
+func (m *Manifests) ModelServings(ns string) []*kthenav1alpha1.ModelServing {
+	return values(m.modelServing, ns)
+}
+
+// PodMonitorPortNumber implements policies.ClusterView: a manifest set is
+// judged for a current prometheus-operator, whose PodMonitor has
+// portNumber (v0.79 and later).
+func (m *Manifests) PodMonitorPortNumber() bool { return true }

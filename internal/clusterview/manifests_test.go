@@ -1,6 +1,7 @@
 package clusterview_test
 
 import (
+	"strings"
 	"testing"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
@@ -56,5 +57,35 @@ func TestManifestsView(t *testing.T) {
 	}
 	if len(v.HPAsFor(policies.WorkloadRef{Group: "apps", Kind: "Deployment", Namespace: "other", Name: "llm"})) != 0 {
 		t.Error("HPAsFor crosses namespaces")
+	}
+}
+
+func TestManifestsWorkloadLists(t *testing.T) {
+	meta := func(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
+	v := clusterview.NewManifests(
+		&appsv1.Deployment{ObjectMeta: meta("b", "d2")},
+		&appsv1.Deployment{ObjectMeta: meta("a", "d1")},
+		&appsv1.Deployment{ObjectMeta: meta("", "d0")},
+		&appsv1.StatefulSet{ObjectMeta: meta("a", "s")},
+		&appsv1.DaemonSet{ObjectMeta: meta("a", "ds")},
+	)
+	var all []string
+	for _, d := range v.Deployments("") {
+		all = append(all, d.Namespace+"/"+d.Name)
+	}
+	if got := strings.Join(all, ","); got != "a/d1,b/d2,default/d0" {
+		t.Errorf("Deployments(\"\") = %s, want every namespace, sorted", got)
+	}
+	if got := v.Deployments("a"); len(got) != 1 || got[0].Name != "d1" {
+		t.Errorf("Deployments(a) = %v", got)
+	}
+	if len(v.StatefulSets("a")) != 1 || len(v.DaemonSets("a")) != 1 || len(v.DaemonSets("b")) != 0 {
+		t.Error("StatefulSets or DaemonSets listed wrong")
+	}
+	if len(v.ModelServings("")) != 0 || len(v.LeaderWorkerSets("")) != 0 || len(v.Rollouts("")) != 0 {
+		t.Error("empty kinds listed objects")
+	}
+	if !v.PodMonitorPortNumber() {
+		t.Error("check assumes a current prometheus-operator, whose PodMonitor has portNumber")
 	}
 }

@@ -46,6 +46,9 @@ func Transform(in any) (any, error) {
 		trimPodSpec(&o.Spec.Template.Spec)
 		o.Spec.VolumeClaimTemplates = nil
 		o.Status = appsv1.StatefulSetStatus{Replicas: o.Status.Replicas}
+	case *appsv1.DaemonSet:
+		trimPodSpec(&o.Spec.Template.Spec)
+		o.Status = appsv1.DaemonSetStatus{}
 	case *argov1alpha1.Rollout:
 		trimPodSpec(&o.Spec.Template.Spec)
 	case *lwsv1.LeaderWorkerSet:

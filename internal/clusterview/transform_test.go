@@ -191,3 +191,34 @@ func TestTransformTrimsLeaderWorkerSetTemplatesAndManifestsServeThem(t *testing.
 		t.Error("manifest view serves a LeaderWorkerSet that was not given")
 	}
 }
+
+// TestTransformTrimsDaemonSets keeps of a DaemonSet what monitors read:
+// its pod template's labels and container ports.
+func TestTransformTrimsDaemonSets(t *testing.T) {
+	ds := &appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "dcgm-exporter", Namespace: "gpu-operator"},
+		Spec: appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "nvidia-dcgm-exporter"}},
+			Spec: corev1.PodSpec{
+				Volumes: []corev1.Volume{{Name: "pod-gpu-resources"}},
+				Containers: []corev1.Container{{
+					Name: "nvidia-dcgm-exporter", Image: "dcgm-exporter", Env: []corev1.EnvVar{{Name: "DCGM_EXPORTER_LISTEN", Value: ":9400"}},
+					Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9400}},
+				}},
+			},
+		}},
+		Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 8},
+	}
+	out, err := clusterview.Transform(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*appsv1.DaemonSet)
+	c := got.Spec.Template.Spec.Containers[0]
+	if got.Spec.Template.Labels["app"] != "nvidia-dcgm-exporter" || len(c.Ports) != 1 || c.Ports[0].Name != "metrics" {
+		t.Errorf("lost what monitors read: %+v", got.Spec.Template)
+	}
+	if c.Env != nil || got.Spec.Template.Spec.Volumes != nil || got.Status.DesiredNumberScheduled != 0 {
+		t.Errorf("kept what no rule reads: %+v", got)
+	}
+}

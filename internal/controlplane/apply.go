@@ -139,8 +139,9 @@ func applyOne(ctx context.Context, c client.Client, rec *warningRecorder, o mani
 
 // admissionChanges diffs the object as sent against the object stored.
 // Server-owned metadata and status are ignored, and so are fields the
-// server added outside metadata (CRD schema defaults): what remains is what
-// admission changed.
+// server added outside metadata (CRD schema defaults), unless admission
+// also removed or replaced a field of the same parent (a port name
+// rewritten to a port number): what remains is what admission changed.
 func admissionChanges(sent, stored map[string]any) []string {
 	strip := func(m map[string]any) []byte {
 		c := runtimeCopy(m)
@@ -157,9 +158,15 @@ func admissionChanges(sent, stored map[string]any) []string {
 	if err != nil {
 		return []string{"(could not diff: " + err.Error() + ")"}
 	}
+	edited := map[string]bool{}
+	for _, op := range ops {
+		if op.Operation != "add" {
+			edited[parentPointer(op.Path)] = true
+		}
+	}
 	var out []string
 	for _, op := range ops {
-		if op.Operation == "add" && !strings.HasPrefix(op.Path, "/metadata/") {
+		if op.Operation == "add" && !strings.HasPrefix(op.Path, "/metadata/") && !edited[parentPointer(op.Path)] {
 			continue
 		}
 		v := ""
@@ -169,7 +176,17 @@ func admissionChanges(sent, stored map[string]any) []string {
 		}
 		out = append(out, op.Operation+" "+op.Path+v)
 	}
+	// The diff's order follows map iteration; print it in one order.
+	sort.Strings(out)
 	return out
+}
+
+// parentPointer is the JSON pointer of the object holding path.
+func parentPointer(path string) string {
+	if i := strings.LastIndex(path, "/"); i > 0 {
+		return path[:i]
+	}
+	return ""
 }
 
 func runtimeCopy(m map[string]any) map[string]any {

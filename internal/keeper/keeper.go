@@ -93,7 +93,7 @@ type Plan struct {
 // Decide is the keeper's decision: pure, from the object, the tier of its
 // target and the time.
 func Decide(so *kedav1alpha1.ScaledObject, tier gpu.Tier, now time.Time) Plan {
-	if so.DeletionTimestamp != nil {
+	if so.DeletionTimestamp != nil || gpu.HTTPAddOnOwner(so) != "" {
 		return Plan{}
 	}
 	switch gpu.DecisionOf(so.Annotations) {
@@ -168,10 +168,10 @@ func (k *Keeper) Reconcile(ctx context.Context, req reconcile.Request) (reconcil
 		so.Annotations = map[string]string{}
 	}
 	so.Annotations[gpu.PausedAnnotation] = "true"
-	reason, action := ReasonPaused, "Pause"
+	reason, action, metric := ReasonPaused, "Pause", "pause"
 	if plan.Action == Repause {
 		delete(so.Annotations, gpu.UnpauseUntilAnnotation)
-		reason, action = ReasonRepaused, "Repause"
+		reason, action, metric = ReasonRepaused, "Repause", "repause"
 	}
 	// The optimistic lock makes a patch based on a stale cache fail
 	// instead of overwriting a decision someone just wrote.
@@ -180,12 +180,15 @@ func (k *Keeper) Reconcile(ctx context.Context, req reconcile.Request) (reconcil
 	case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
 		// Changed or gone since the cache saw it: the watch event of that
 		// change brings the object back here.
+		ActionsTotal.WithLabelValues(metric, ResultConflict).Inc()
 		k.Log.V(1).Info("not patched: the object changed", "namespace", so.Namespace, "name", so.Name, "error", err.Error())
 		return reconcile.Result{}, nil
 	case err != nil:
+		ActionsTotal.WithLabelValues(metric, ResultFailed).Inc()
 		k.Recorder.Eventf(orig, nil, corev1.EventTypeWarning, ReasonPatchFailed, action, "could not set %s to \"true\": %v", gpu.PausedAnnotation, err)
 		return reconcile.Result{}, err
 	}
+	ActionsTotal.WithLabelValues(metric, ResultPatched).Inc()
 	k.Recorder.Eventf(so, nil, corev1.EventTypeNormal, reason, action, "%s", plan.Note)
 	k.Log.Info("paused", "namespace", so.Namespace, "name", so.Name, "reason", reason)
 	return reconcile.Result{}, nil

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,10 +39,39 @@ type Object struct {
 	Namespace, Name string
 	// JSON is the object as JSON.
 	JSON []byte
+
+	// Doc is the document the object was read from (for an object rendered
+	// by kustomize, the document of the file it came from, when known).
+	Doc *Document
+	// InList is set for an item of a List document; Item is its index.
+	InList bool
+	Item   int
+	// Via is the kustomization directory that rendered the object, empty
+	// for an object read as written.
+	Via string
 }
 
 // Where renders Source:Line.
 func (o Object) Where() string { return fmt.Sprintf("%s:%d", o.Source, o.Line) }
+
+// APIVersion is the object's apiVersion as written.
+func (o Object) APIVersion() string { return o.GVK.GroupVersion().String() }
+
+// NotFixable says why a change to the object cannot be written back into
+// its source file, or "" when it can.
+func (o Object) NotFixable() string {
+	switch {
+	case o.Via != "":
+		return fmt.Sprintf("rendered by the kustomization in %s: change its source or add a patch", o.Via)
+	case o.Source == "-":
+		return "read from standard input"
+	case o.InList:
+		return "an item of a List"
+	case o.Doc == nil:
+		return "not read from a file"
+	}
+	return ""
+}
 
 // Error is a read error with its place.
 type Error struct {
@@ -136,7 +166,8 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// Parse reads the documents of one stream.
+// Parse reads the documents of one stream. Every document must be a
+// Kubernetes object (or a List of them).
 func Parse(source string, r io.Reader) ([]Object, error) {
 	docs, err := splitDocuments(source, r)
 	if err != nil {
@@ -144,7 +175,7 @@ func Parse(source string, r io.Reader) ([]Object, error) {
 	}
 	var out []Object
 	for _, d := range docs {
-		objs, err := decodeDocument(source, d)
+		objs, err := decodeDocument(d)
 		if err != nil {
 			return nil, err
 		}
@@ -153,21 +184,17 @@ func Parse(source string, r io.Reader) ([]Object, error) {
 	return out, nil
 }
 
-type document struct {
-	line int
-	text []byte
-}
-
 // splitDocuments splits a YAML stream on "---" separator lines, keeping the
-// line each document starts on.
-func splitDocuments(source string, r io.Reader) ([]document, error) {
+// lines each document spans.
+func splitDocuments(source string, r io.Reader) ([]*Document, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), MaxDocumentBytes)
-	var docs []document
-	cur := document{line: 1}
+	var docs []*Document
+	cur := &Document{Source: source, Line: 1}
 	lineNo := 0
-	flush := func() {
-		if len(bytes.TrimSpace(cur.text)) > 0 {
+	flush := func(end int) {
+		cur.EndLine = end
+		if len(bytes.TrimSpace(cur.Text)) > 0 {
 			docs = append(docs, cur)
 		}
 	}
@@ -175,15 +202,15 @@ func splitDocuments(source string, r io.Reader) ([]document, error) {
 		lineNo++
 		line := sc.Bytes()
 		if isSeparator(line) {
-			flush()
-			cur = document{line: lineNo + 1}
+			flush(lineNo)
+			cur = &Document{Source: source, Line: lineNo + 1}
 			continue
 		}
-		if len(cur.text)+len(line) > MaxDocumentBytes {
-			return nil, &Error{Source: source, Line: cur.line, Err: fmt.Errorf("document is larger than %d bytes", MaxDocumentBytes)}
+		if len(cur.Text)+len(line) > MaxDocumentBytes {
+			return nil, &Error{Source: source, Line: cur.Line, Err: fmt.Errorf("document is larger than %d bytes", MaxDocumentBytes)}
 		}
-		cur.text = append(cur.text, line...)
-		cur.text = append(cur.text, '\n')
+		cur.Text = append(cur.Text, line...)
+		cur.Text = append(cur.Text, '\n')
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -191,7 +218,7 @@ func splitDocuments(source string, r io.Reader) ([]document, error) {
 		}
 		return nil, &Error{Source: source, Line: lineNo, Err: err}
 	}
-	flush()
+	flush(lineNo + 1)
 	return docs, nil
 }
 
@@ -203,21 +230,32 @@ func isSeparator(line []byte) bool {
 	return len(rest) == 0 || rest[0] == '#'
 }
 
-func decodeDocument(source string, d document) ([]Object, error) {
-	if isOnlyComments(d.text) {
+func decodeDocument(d *Document) ([]Object, error) {
+	j, err := d.toJSON()
+	if err != nil || j == nil {
+		return nil, err
+	}
+	return decodeObject(d, d.Line, j, -1)
+}
+
+// toJSON converts the document to JSON; nil for a document of comments
+// only or null.
+func (d *Document) toJSON() ([]byte, error) {
+	if isOnlyComments(d.Text) {
 		return nil, nil
 	}
-	j, err := yaml.YAMLToJSON(d.text)
+	j, err := yaml.YAMLToJSON(d.Text)
 	if err != nil {
-		return nil, &Error{Source: source, Line: d.line + yamlErrorLine(err), Err: cleanYAMLError(err)}
+		return nil, &Error{Source: d.Source, Line: d.Line + yamlErrorLine(err), Err: cleanYAMLError(err)}
 	}
 	if bytes.Equal(bytes.TrimSpace(j), []byte("null")) {
 		return nil, nil
 	}
-	return decodeObject(source, d.line, j)
+	return j, nil
 }
 
-func decodeObject(source string, line int, j []byte) ([]Object, error) {
+func decodeObject(d *Document, line int, j []byte, item int) ([]Object, error) {
+	source := d.Source
 	var head struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -228,6 +266,10 @@ func decodeObject(source string, line int, j []byte) ([]Object, error) {
 		Items []json.RawMessage `json:"items"`
 	}
 	if err := json.Unmarshal(j, &head); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			err = fmt.Errorf("%s is a %s, not %s", te.Field, te.Value, jsonKind(te.Type))
+		}
 		return nil, &Error{Source: source, Line: line, Err: fmt.Errorf("not a Kubernetes object: %v", err)}
 	}
 	if head.Kind == "" || head.APIVersion == "" {
@@ -239,8 +281,8 @@ func decodeObject(source string, line int, j []byte) ([]Object, error) {
 	}
 	if strings.HasSuffix(head.Kind, "List") && head.Items != nil {
 		var out []Object
-		for i, item := range head.Items {
-			objs, err := decodeObject(source, line, item)
+		for i, raw := range head.Items {
+			objs, err := decodeObject(d, line, raw, i)
 			if err != nil {
 				var e *Error
 				if errors.As(err, &e) {
@@ -259,7 +301,22 @@ func decodeObject(source string, line int, j []byte) ([]Object, error) {
 		Namespace: head.Metadata.Namespace,
 		Name:      head.Metadata.Name,
 		JSON:      j,
+		Doc:       d,
+		InList:    item >= 0,
+		Item:      max(item, 0),
 	}}, nil
+}
+
+// jsonKind names what a Go type decodes from: "a mapping", "a list", "a
+// string".
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a mapping"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "a " + t.Kind().String()
 }
 
 func isOnlyComments(b []byte) bool {

@@ -49,6 +49,7 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 		"scalar document": {"---\njust a string\n", "in.yaml:2: not a Kubernetes object"},
 		"bad apiVersion":  {"apiVersion: a/b/c\nkind: X\n", `in.yaml:1: apiVersion "a/b/c"`},
 		"bad list item":   {"apiVersion: v1\nkind: List\nitems:\n- {kind: X}\n", "in.yaml:1: items[0]: not a Kubernetes object"},
+		"metadata string": {"apiVersion: v1\nkind: X\nmetadata: ${M}\n", "in.yaml:1: not a Kubernetes object: metadata is a string, not a mapping"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -75,8 +75,15 @@ func TestShippedRBACCoversWhatServeUses(t *testing.T) {
 		{clusterRules, "keda.sh", "scaledobjects", []string{"patch"}},
 		{clusterRules, "scaleguard.io", "scaleguardpolicies", []string{"get", "list", "watch"}},
 		{clusterRules, "scaleguard.io", "scaleguardpolicies/status", []string{"update"}},
+		{clusterRules, "apiextensions.k8s.io", "customresourcedefinitions", []string{"get", "list", "watch"}},
 		{clusterRules, "events.k8s.io", "events", []string{"create", "patch"}},
 		{nsRules, "coordination.k8s.io", "leases", []string{"get", "create", "update"}},
+		// The audit replaces and deletes its reports, and reads the
+		// TriggerAuthentications of the triggers it queries.
+		{clusterRules, "openreports.io", "reports", []string{"list", "create", "update", "delete"}},
+		{clusterRules, "wgpolicyk8s.io", "policyreports", []string{"list", "create", "update", "delete"}},
+		{clusterRules, "keda.sh", "triggerauthentications", []string{"get"}},
+		{clusterRules, "keda.sh", "clustertriggerauthentications", []string{"get"}},
 	} {
 		if !allows(c.rules, c.group, c.resource, c.verbs...) {
 			t.Errorf("RBAC does not allow %v on %s.%s", c.verbs, c.resource, c.group)

@@ -11,17 +11,20 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
+	"github.com/scaleguard/scaleguard/internal/audit"
 	"github.com/scaleguard/scaleguard/internal/clusterpolicy"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/internal/keeper"
@@ -73,6 +76,24 @@ type Options struct {
 	// rather than the cache. Off by default: BENCHMARKS.md measures its
 	// cost and finds nothing it catches that the cache and claims miss.
 	ReadThrough bool
+
+	// MaxInFlight caps the reviews judged at once; beyond it a review
+	// waits a second for a slot, then is refused with 429 Too Many
+	// Requests. 0 means webhooks.DefaultMaxInFlight.
+	MaxInFlight int
+	// SettingsSource, when set, yields the settings of every request and
+	// audit scan instead of the cluster's ScaleGuardPolicies over Settings
+	// (a source that changes without a restart).
+	SettingsSource webhooks.SettingsSource
+	// Audit runs the audit (package audit): a leader-elected scan of every
+	// stored guarded object at start, every AuditInterval and on demand
+	// (Server.Audit.Trigger). serve enables it.
+	Audit bool
+	// AuditInterval is the audit's period; audit.DefaultInterval when zero.
+	AuditInterval time.Duration
+	// AuditSink receives the per-rule counts of each scan; nil sends them
+	// nowhere (metrics and reports still have them).
+	AuditSink audit.CountSink
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
@@ -90,8 +111,11 @@ const DefaultClaimTTL = 5 * time.Second
 type Server struct {
 	Manager manager.Manager
 	View    *clusterview.Cache
-	// Policies are the cluster's ScaleGuardPolicies, as the webhooks and
-	// the pause keeper read them.
+	// Audit is the audit runnable when Options.Audit is set: its Trigger
+	// starts a scan on demand.
+	Audit *audit.Auditor
+	// Policies are the cluster's ScaleGuardPolicies, as the webhooks, the
+	// pause keeper and the audit read them.
 	Policies *clusterpolicy.Store
 }
 
@@ -139,7 +163,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
-		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.PolicyStatus),
+		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.Audit || o.PolicyStatus),
 		LeaderElectionID:        electionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
@@ -158,6 +182,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, err
 	}
+	if err := view.WatchPodMonitorSchema(ctx, cfg, mgr.Add); err != nil {
+		return nil, err
+	}
 	claimTTL := o.ClaimTTL
 	if claimTTL == 0 {
 		claimTTL = DefaultClaimTTL
@@ -170,6 +197,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if o.ReadThrough {
 		view.EnableReadThrough(mgr.GetAPIReader())
 	}
+	registerCollectors(view.Collector(), certs.ExpiryCollector(o.CertDir))
 	store, err := clusterpolicy.NewStore(ctx, mgr.GetCache(), mgr.GetRESTMapper(), reg, settings, view.Namespace, log.WithName("policy"))
 	if err != nil {
 		return nil, err
@@ -179,11 +207,27 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		webhooks.RulePanicsTotal.WithLabelValues(rule).Inc()
 		log.Error(fmt.Errorf("%v", r), "rule panicked on an object", "rule", rule, "stack", string(stack))
 	}
-	webhooks.Register(mgr.GetWebhookServer(), webhooks.Deps{
+	for _, r := range reg.Rules() {
+		// Each rule's series starts at zero, so that an alert sees it.
+		webhooks.RulePanicsTotal.WithLabelValues(r.ID)
+	}
+	// The cluster's ScaleGuardPolicies, over settings where none applies.
+	var source webhooks.SettingsSource = store
+	if o.SettingsSource != nil {
+		source = o.SettingsSource
+	}
+	// The audit's scans wait for the requests counted through gate.
+	gate := &audit.Gate{}
+	webhooks.Register(gatedRegistrar{mgr.GetWebhookServer(), gate}, webhooks.Deps{
 		Engine:   engine,
 		View:     view,
-		Settings: store,
+		Settings: source,
 		Log:      log.WithName("webhook"),
+		// The webhook server is controller-runtime's: it bounds a
+		// request's headers (32s) and idle connections (90s); the
+		// handlers bound the body and the judgement by the review's
+		// deadline, and the reviews judged at once by MaxInFlight.
+		MaxInFlight: o.MaxInFlight,
 	})
 
 	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
@@ -205,7 +249,14 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}
 
 	if o.PauseKeeper {
-		if err := setupKeeper(mgr, view, store, log); err != nil {
+		if err := setupKeeper(mgr, view, source, log); err != nil {
+			return nil, err
+		}
+	}
+
+	srv := &Server{Manager: mgr, View: view, Policies: store}
+	if o.Audit {
+		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, o, log); err != nil {
 			return nil, err
 		}
 	}
@@ -226,25 +277,36 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}); err != nil {
 		return nil, err
 	}
-	return &Server{Manager: mgr, View: view, Policies: store}, nil
+	return srv, nil
+}
+
+// registerCollectors registers scrape-time collectors with the manager's
+// metrics registry, replacing those of an earlier server in this process.
+func registerCollectors(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		ctrlmetrics.Registry.Unregister(c)
+		ctrlmetrics.Registry.MustRegister(c)
+	}
 }
 
 // setupKeeper adds the pause keeper to the manager, when the cluster
 // serves ScaledObjects at all.
-func setupKeeper(mgr manager.Manager, view *clusterview.Cache, store *clusterpolicy.Store, log logr.Logger) error {
+func setupKeeper(mgr manager.Manager, view *clusterview.Cache, source webhooks.SettingsSource, log logr.Logger) error {
 	served := view.Served()
 	if !served[apis.ScaledObject] {
 		log.Info("the cluster does not serve ScaledObjects; the pause keeper is not started")
 		return nil
 	}
 	k := &keeper.Keeper{
-		Client:      mgr.GetClient(),
-		View:        view,
-		Settings:    store.Settings,
-		SettingsFor: store.SettingsFor,
-		Recorder:    mgr.GetEventRecorder("scaleguard"),
-		Log:         log.WithName("keeper"),
-		Excluded:    ExcludedNamespaces,
+		Client:   mgr.GetClient(),
+		View:     view,
+		Settings: source.Settings,
+		Recorder: mgr.GetEventRecorder("scaleguard"),
+		Log:      log.WithName("keeper"),
+		Excluded: ExcludedNamespaces,
+	}
+	if ns, ok := source.(webhooks.NamespacedSettings); ok {
+		k.SettingsFor = ns.SettingsFor
 	}
 	if err := k.SetupWithManager(mgr, served); err != nil {
 		return fmt.Errorf("setting up the pause keeper: %w", err)

@@ -1,6 +1,9 @@
 package conflict
 
 import (
+	"fmt"
+	"strings"
+
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/policies"
@@ -15,17 +18,89 @@ const (
 	GitOpsID       = "conflict-gitops-replicas"
 )
 
-// clash is one conflict of the judged object with another object.
+// clash is one conflict of the judged object with another object, or with
+// a group of others named in one finding.
 type clash struct {
 	// other names the object on the other side: kind/namespace/name.
 	other string
+	// group, instead of other, holds the objects on the other side of a
+	// grouped clash.
+	group *crowd
 	// topic is what the two fight over: a workload key, or an HPA name.
 	topic string
 	// finding is the verdict on the judged object.
 	finding policies.Finding
 }
 
-func (c clash) key() string { return c.other + "\x00" + c.topic }
+// keys identify the conflicts a clash stands for, one per other object.
+func (c clash) keys() []string {
+	if c.group == nil {
+		return []string{c.other + "\x00" + c.topic}
+	}
+	out := make([]string, len(c.group.all))
+	for i, o := range c.group.all {
+		out[i] = otherKey(c.group.kind, o.GetNamespace(), o.GetName()) + "\x00" + c.topic
+	}
+	return out
+}
+
+// hadAll reports whether before holds every key of c.
+func (c clash) hadAll(before map[string]bool) bool {
+	if len(before) == 0 {
+		return false
+	}
+	for _, k := range c.keys() {
+		if !before[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxNamed is how many objects a grouped finding names; the rest are
+// counted.
+const maxNamed = 5
+
+// crowd gathers the other objects of a grouped clash, of one kind: it
+// counts them and keeps the first few, and keeps them all only on UPDATE,
+// where the stored object's conflicts are compared one by one. Judging one
+// of N objects on a target so allocates nothing per other object.
+type crowd struct {
+	kind  string
+	n     int
+	first []client.Object
+	all   []client.Object
+	keep  bool
+}
+
+func newCrowd(kind string, in *policies.Input) *crowd {
+	return &crowd{kind: kind, keep: in.Operation == policies.Update}
+}
+
+func (c *crowd) add(o client.Object) {
+	c.n++
+	if len(c.first) < maxNamed {
+		c.first = append(c.first, o)
+	}
+	if c.keep {
+		c.all = append(c.all, o)
+	}
+}
+
+// names quotes the names of the first few and counts the rest.
+func (c *crowd) names() string {
+	var b strings.Builder
+	for i, o := range c.first {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", o.GetName())
+	}
+	if c.n > len(c.first) {
+		fmt.Fprintf(&b, " and %d more", c.n-len(c.first))
+	}
+	return b.String()
+}
 
 // updateNote ends the message of a conflict the stored object already had.
 const updateNote = " (already so before this update; admitted so it can be fixed by editing)"
@@ -50,14 +125,16 @@ func judge(in *policies.Input, find func(obj client.Object) []clash) []policies.
 		before = map[string]bool{}
 		for _, c := range find(in.OldObject) {
 			if c.finding.Action == policies.Deny {
-				before[c.key()] = true
+				for _, k := range c.keys() {
+					before[k] = true
+				}
 			}
 		}
 	}
 	out := make([]policies.Finding, 0, len(now))
 	for _, c := range now {
 		f := c.finding
-		if f.Action == policies.Deny && before[c.key()] {
+		if f.Action == policies.Deny && c.hadAll(before) {
 			f.Action = policies.Warn
 			f.Message += updateNote
 		}

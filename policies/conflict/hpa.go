@@ -21,7 +21,7 @@ func checkHPA(in *policies.Input) []policies.Finding {
 		case *kedav1alpha1.ScaledObject:
 			return hpasScalingTargetOf(o, in)
 		case *autoscalingv2.HorizontalPodAutoscaler:
-			return scaledObjectsScalingTargetOfHPA(o, in)
+			return append(scaledObjectsScalingTargetOfHPA(o, in), otherHPAsOnTarget(o, in)...)
 		}
 		return nil
 	})
@@ -116,6 +116,46 @@ func scaledObjectsScalingTargetOfHPA(hpa *autoscalingv2.HorizontalPodAutoscaler,
 	return out
 }
 
+// otherHPAsOnTarget finds the other HPAs a person wrote for the target of
+// an HPA a person wrote. Kubernetes' HPA controller then sees the target's
+// pods selected by two HPAs, sets ScalingActive false with reason
+// AmbiguousSelector on both, and scales neither. KEDA's HPAs are judged
+// through their ScaledObjects, KServe's at their InferenceService.
+func otherHPAsOnTarget(hpa *autoscalingv2.HorizontalPodAutoscaler, in *policies.Input) []clash {
+	if generatedHPA(hpa, in.View) {
+		return nil
+	}
+	target := policies.HPATarget(hpa)
+	if target.Name == "" {
+		return nil
+	}
+	var out []clash
+	for _, other := range in.View.HPAsFor(target) {
+		if other.Name == hpa.Name || generatedHPA(other, in.View) {
+			continue
+		}
+		out = append(out, clash{
+			other: otherKey("HorizontalPodAutoscaler", other.Namespace, other.Name),
+			topic: target.Key(),
+			finding: policies.Denyf(field.NewPath("spec", "scaleTargetRef"),
+				"%s is already scaled by HorizontalPodAutoscaler %q; with two HPAs on its pods Kubernetes marks both AmbiguousSelector and scales neither: "+
+					"put this HPA's metrics into %q (an HPA scales to the highest of its metrics), or delete %q first",
+				workloadText(hpa.Spec.ScaleTargetRef.APIVersion, target, target.Namespace), other.Name, other.Name, other.Name),
+		})
+	}
+	return out
+}
+
+// generatedHPA reports whether a controller scaleguard defers to made the
+// HPA: KEDA for a ScaledObject, KServe for an InferenceService.
+func generatedHPA(hpa *autoscalingv2.HorizontalPodAutoscaler, view policies.ClusterView) bool {
+	if _, ok := kedaOwner(hpa, view); ok {
+		return true
+	}
+	_, ok := controllerOf(hpa, apis.InferenceService.Group, apis.InferenceService.Kind)
+	return ok
+}
+
 // advancedHPAName is spec.advanced.horizontalPodAutoscalerConfig.name.
 func advancedHPAName(so *kedav1alpha1.ScaledObject) string {
 	if so.Spec.Advanced == nil || so.Spec.Advanced.HorizontalPodAutoscalerConfig == nil {
@@ -126,10 +166,7 @@ func advancedHPAName(so *kedav1alpha1.ScaledObject) string {
 
 // kedaHPAName is the name KEDA gives a ScaledObject's HPA.
 func kedaHPAName(so *kedav1alpha1.ScaledObject) string {
-	if n := advancedHPAName(so); n != "" {
-		return n
-	}
-	return "keda-hpa-" + so.Name
+	return policies.KEDAHPAName(so)
 }
 
 // ownedBy reports whether hpa is so's own, the way KEDA sees it: an owner

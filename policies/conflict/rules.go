@@ -16,7 +16,7 @@ func init() {
 			ID:      HPAID,
 			Kinds:   []schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler},
 			Action:  policies.Deny,
-			Summary: "a ScaledObject's target is already scaled by an HPA it does not own, or an HPA is created for a workload a ScaledObject scales",
+			Summary: "a ScaledObject's target is already scaled by an HPA it does not own, or an HPA is created for a workload a ScaledObject or another HPA scales",
 			Doc: "KEDA scales through an HPA of its own. A second HPA on the same workload writes spec.replicas too, and the two flap it. " +
 				"KEDA's own webhook checks this, but it fails open (`failurePolicy: Ignore`) and only from the ScaledObject's side.\n\n" +
 				"Denied: a ScaledObject whose target (apps/v1 Deployment when apiVersion and kind are unset) is the `scaleTargetRef` of an HPA that is not its own, " +
@@ -26,7 +26,10 @@ func init() {
 				"(there `conflict-kserve` only warns, but the HPA shows raw mode, and KServe keeps it under class `hpa` or `keda`); another ScaledObject's HPA is left to `conflict-scaledobject`.\n\n" +
 				"KEDA's escape hatches are honoured: `validations.keda.sh/hpa-ownership: \"false\"` on the HPA, and `scaledobject.keda.sh/transfer-hpa-ownership: \"true\"` " +
 				"on the ScaledObject together with the HPA's name in `spec.advanced.horizontalPodAutoscalerConfig.name` (KEDA then takes that HPA over). " +
-				"The annotation without the name is denied on that field.\n\n" + updateDoc,
+				"The annotation without the name is denied on that field.\n\n" +
+				"Two HPAs on one workload are denied too, from whichever arrives second: Kubernetes' HPA controller finds the target's pods selected by both, " +
+				"sets `ScalingActive: False` with reason `AmbiguousSelector` on each and scales neither. Targets are compared by group, kind and name; " +
+				"KEDA's HPAs (judged through their ScaledObjects) and KServe's (judged at their InferenceService) are left out on both sides.\n\n" + updateDoc,
 			Check: checkHPA,
 		},
 		policies.Rule{
@@ -37,7 +40,8 @@ func init() {
 			Doc: "Two ScaledObjects on one workload make KEDA run two HPAs that overwrite each other's spec.replicas. " +
 				"Targets are compared with KEDA's defaults applied on both sides (no apiVersion means apps/v1, no kind means Deployment) and regardless of version. " +
 				"A ScaledObject of the same name is the same object (an update or a re-apply), never a conflict. " +
-				"Also denied: two ScaledObjects whose HPAs would have the same name (`keda-hpa-<name>` or `spec.advanced.horizontalPodAutoscalerConfig.name`).\n\n" +
+				"Also denied: two ScaledObjects whose HPAs would have the same name (`keda-hpa-<name>` or `spec.advanced.horizontalPodAutoscalerConfig.name`). " +
+				"When several others share the workload (or the HPA name), one finding names them all (the first five, then a count), so N ScaledObjects on one workload get N findings, not N².\n\n" +
 				"A ScaledObject KServe generated for an InferenceService with `autoscalerClass: keda` is left to `conflict-kserve`; one left behind after the class changed " +
 				"(KServe does not delete it) is reported here, with the fix of deleting it, and so is one whose InferenceService states no deployment mode " +
 				"(there `conflict-kserve` only warns).\n\n" + updateDoc,

@@ -23,6 +23,8 @@ func checkScaledObject(in *policies.Input) []policies.Finding {
 
 // otherScaledObjectsOnTarget finds the other ScaledObjects of the
 // namespace that scale the same workload. The same name is the same object.
+// Plain ones are named together in one finding, so N ScaledObjects on one
+// target give N findings, not N².
 func otherScaledObjectsOnTarget(so *kedav1alpha1.ScaledObject, in *policies.Input) []clash {
 	target, ok := policies.KEDATarget(so)
 	if !ok || target.Name == "" {
@@ -30,12 +32,21 @@ func otherScaledObjectsOnTarget(so *kedav1alpha1.ScaledObject, in *policies.Inpu
 	}
 	w := workloadText(orDefault(so.Spec.ScaleTargetRef.APIVersion, policies.KEDADefaultAPIVersion), target, target.Namespace)
 	var out []clash
+	plain := newCrowd("ScaledObject", in)
 	for _, other := range in.View.ScaledObjectsFor(target) {
 		if other.Name == so.Name {
 			continue
 		}
+		if in.Expired() {
+			return out
+		}
+		isvc, state := kserveScaledObjectOwner(other, in)
+		if state == notKServe {
+			plain.add(other)
+			continue
+		}
 		c := clash{other: otherKey("ScaledObject", other.Namespace, other.Name), topic: target.Key()}
-		switch isvc, state := kserveScaledObjectOwner(other, in); state {
+		switch state {
 		case kserveLive:
 			continue // KServe's live ScaledObject: conflict-kserve judges it with its InferenceService.
 		case kserveUnstated:
@@ -46,12 +57,21 @@ func otherScaledObjectsOnTarget(so *kedav1alpha1.ScaledObject, in *policies.Inpu
 			c.finding = policies.Denyf(field.NewPath("spec", "scaleTargetRef"),
 				"%s is already scaled by ScaledObject %q, which InferenceService %q generated while its autoscalerClass was keda; KServe does not delete it when the class changes, so it still writes spec.replicas: delete ScaledObject %q",
 				w, other.Name, isvc, other.Name)
-		default:
-			c.finding = policies.Denyf(field.NewPath("spec", "scaleTargetRef"),
-				"%s is already scaled by ScaledObject %q; KEDA would run an HPA for each and they overwrite each other's spec.replicas: merge the triggers into %q (KEDA scales on the highest of them), or delete it first",
-				w, other.Name, other.Name)
 		}
 		out = append(out, c)
+	}
+	switch {
+	case plain.n == 1:
+		other := plain.first[0]
+		out = append(out, clash{other: otherKey("ScaledObject", other.GetNamespace(), other.GetName()), topic: target.Key(),
+			finding: policies.Denyf(field.NewPath("spec", "scaleTargetRef"),
+				"%s is already scaled by ScaledObject %q; KEDA would run an HPA for each and they overwrite each other's spec.replicas: merge the triggers into %q (KEDA scales on the highest of them), or delete it first",
+				w, other.GetName(), other.GetName())})
+	case plain.n > 1:
+		out = append(out, clash{group: plain, topic: target.Key(),
+			finding: policies.Denyf(field.NewPath("spec", "scaleTargetRef"),
+				"%s is already scaled by %d other ScaledObjects (%s); KEDA would run an HPA for each and they overwrite each other's spec.replicas: merge the triggers into one ScaledObject (KEDA scales on the highest of them) and delete the others",
+				w, plain.n, plain.names())})
 	}
 	return out
 }
@@ -65,20 +85,31 @@ func otherScaledObjectsOnHPAName(so *kedav1alpha1.ScaledObject, in *policies.Inp
 	if advancedHPAName(so) != "" {
 		path = field.NewPath("spec", "advanced", "horizontalPodAutoscalerConfig", "name")
 	}
-	var out []clash
-	for _, other := range in.View.ScaledObjects(in.Namespace()) {
-		if other.Name == so.Name || kedaHPAName(other) != name {
-			continue
+	others := newCrowd("ScaledObject", in)
+	for _, other := range policies.ScaledObjectsWithHPAName(in.View, in.Namespace(), name) {
+		if other.Name != so.Name {
+			others.add(other)
 		}
-		out = append(out, clash{
-			other: otherKey("ScaledObject", other.Namespace, other.Name),
+	}
+	switch {
+	case others.n == 1:
+		other := others.first[0]
+		return []clash{{
+			other: otherKey("ScaledObject", other.GetNamespace(), other.GetName()),
 			topic: "hpa/" + name,
 			finding: policies.Denyf(path,
 				"gives this ScaledObject the HPA name %q, which is already the HPA of ScaledObject %q; KEDA would make both write one HPA: %s",
-				name, other.Name, hpaRenameFix(so)),
-		})
+				name, other.GetName(), hpaRenameFix(so)),
+		}}
+	case others.n > 1:
+		return []clash{{
+			group: others, topic: "hpa/" + name,
+			finding: policies.Denyf(path,
+				"gives this ScaledObject the HPA name %q, which is already the HPA of %d other ScaledObjects (%s); KEDA would make them all write one HPA: %s",
+				name, others.n, others.names(), hpaRenameFix(so)),
+		}}
 	}
-	return out
+	return nil
 }
 
 func hpaRenameFix(so *kedav1alpha1.ScaledObject) string {

@@ -36,21 +36,25 @@ func checkIdleCost(so *kedav1alpha1.ScaledObject, in *policies.Input) []policies
 	if idle < 1 {
 		return nil
 	}
-	var holds string
+	return []policies.Finding{policies.Warnf(path, "%s%s; %s", whilePaused(so.Annotations), idleHolds(t, what, idle, "", &in.Settings.GPU), releaseAdvice(so, what, resourceOnly))}
+}
+
+// idleHolds says what idle replicas of a GPU-tier target hold: GPUs and
+// GPU-hours (and money, with a price) when scaleguard counted the
+// accelerators, else replicas on the tier.
+func idleHolds(t *Tier, what string, idle int64, note string, s *policies.GPUSettings) string {
 	if perReplica := t.GPUsPerReplica(); perReplica > 0 {
 		gpus := idle * perReplica
 		money := ""
-		if p := in.Settings.GPU.HourlyPrice; p != nil {
+		if p := s.HourlyPrice; p != nil {
 			money = fmt.Sprintf(", about %s %s a month at %s %s per GPU-hour",
-				formatMoney(float64(gpus*HoursPerMonth)**p), in.Settings.GPU.Currency, formatMoney(*p), in.Settings.GPU.Currency)
+				formatMoney(float64(gpus*HoursPerMonth)**p), s.Currency, formatMoney(*p), s.Currency)
 		}
-		holds = fmt.Sprintf("%s %d keeps %s (%d GPU-hours a month%s) allocated while idle: %s asks for %s per replica",
-			what, idle, describeCount(gpus, "GPU"), gpus*HoursPerMonth, money, t.Target, describeAccelerators(t.Accelerators))
-	} else {
-		holds = fmt.Sprintf("%s %d keeps %s of %s up on the GPU tier while idle; the tier comes from %s, so scaleguard cannot count the GPUs they hold",
-			what, idle, describeCount(idle, "replica"), t.Target, t.Origin())
+		return fmt.Sprintf("%s %d%s keeps %s (%d GPU-hours a month%s) allocated while idle: %s asks for %s per replica",
+			what, idle, note, describeCount(gpus, "GPU"), gpus*HoursPerMonth, money, t.Target, describeAccelerators(t.Accelerators))
 	}
-	return []policies.Finding{policies.Warnf(path, "%s%s; %s", whilePaused(so.Annotations), holds, releaseAdvice(so, what, resourceOnly))}
+	return fmt.Sprintf("%s %d%s keeps %s of %s up on the GPU tier while idle; the tier comes from %s, so scaleguard cannot count the GPUs they hold",
+		what, idle, note, describeCount(idle, "replica"), t.Target, t.Origin())
 }
 
 // whilePaused says what a paused ScaledObject holds, before what it will

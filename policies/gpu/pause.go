@@ -44,7 +44,9 @@ func generatedBy(so *kedav1alpha1.ScaledObject) string {
 }
 
 func checkPausedDefault(so *kedav1alpha1.ScaledObject, in *policies.Input) []policies.Finding {
-	if so.DeletionTimestamp != nil || DecisionOf(so.Annotations) != NoDecision {
+	if so.DeletionTimestamp != nil || DecisionOf(so.Annotations) != NoDecision || HTTPAddOnOwner(so) != "" {
+		// The KEDA HTTP add-on's ScaledObject must stay un-paused: the
+		// interceptor waits on KEDA to scale from zero.
 		return nil
 	}
 	t := classify(so, in)
@@ -103,7 +105,7 @@ func escapePointer(s string) string {
 }
 
 func checkUnpaused(so *kedav1alpha1.ScaledObject, in *policies.Input) []policies.Finding {
-	if so.DeletionTimestamp != nil {
+	if so.DeletionTimestamp != nil || HTTPAddOnOwner(so) != "" {
 		return nil
 	}
 	decision := DecisionOf(so.Annotations)

@@ -11,10 +11,12 @@ package gpu
 
 import (
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/scaleguard/scaleguard/apis"
+	kedahttpv1alpha1 "github.com/scaleguard/scaleguard/apis/kedahttp/v1alpha1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -28,13 +30,34 @@ const (
 )
 
 const tierDoc = "A ScaledObject is on a GPU tier when its scale target (`scaleTargetRef`, by default an apps/v1 Deployment; a StatefulSet; an Argo Rollout, its template or the Deployment its workloadRef names; " +
-	"a Kthena ModelServing, every role's entryTemplate and workerTemplate; for a Deployment named `<isvc>-predictor` or `<isvc>-<name>-predictor`, " +
+	"a Kthena ModelServing, every role's entryTemplate and workerTemplate; a LeaderWorkerSet, its leaderTemplate and workerTemplate (`size` pods per replica); for a Deployment named `<isvc>-predictor` or `<isvc>-<name>-predictor`, " +
 	"or a ScaledObject KServe generated, the InferenceService's predictor and workerSpec) has a pod template that requests or limits an accelerator " +
 	"resource (`gpu.acceleratorResources`: nvidia.com/gpu, amd.com/gpu, gpu.intel.com/*, nvidia.com/mig-*, google.com/tpu, aws.amazon.com/neuron*), " +
 	"claims a device whose ResourceClaimTemplate or ResourceClaim names a device class containing `gpu`, selects GPU nodes by nodeSelector or required " +
 	"node affinity (`gpu.nodeLabels`) or tolerates the nvidia.com/gpu taint, or when its namespace is labelled `scaleguard.io/tier: gpu`."
 
-var scaledObjects = []schema.GroupVersionKind{apis.ScaledObject}
+var (
+	scaledObjects = []schema.GroupVersionKind{apis.ScaledObject}
+	// autoscalers are the kinds whose idle cost and cooldown are judged.
+	autoscalers = []schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler, apis.HTTPScaledObject}
+)
+
+// byKind dispatches a rule to the check of the object's kind.
+func byKind(so func(*kedav1alpha1.ScaledObject, *policies.Input) []policies.Finding,
+	hpa func(*autoscalingv2.HorizontalPodAutoscaler, *policies.Input) []policies.Finding,
+	http func(*kedahttpv1alpha1.HTTPScaledObject, *policies.Input) []policies.Finding) policies.CheckFunc {
+	return func(in *policies.Input) []policies.Finding {
+		switch o := in.Object.(type) {
+		case *kedav1alpha1.ScaledObject:
+			return so(o, in)
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			return hpa(o, in)
+		case *kedahttpv1alpha1.HTTPScaledObject:
+			return http(o, in)
+		}
+		return nil
+	}
+}
 
 func init() {
 	policies.MustRegister(
@@ -48,7 +71,8 @@ func init() {
 				tierDoc + "\n\n" +
 				"When the target does not exist yet and the namespace is not labelled, the tier is undetermined: the object is admitted as it is with a " +
 				"warning, and scaleguard's pause keeper pauses it once its target appears on a GPU tier. A target of a kind KEDA scales " +
-				"(`targetRef.scalableKinds`) whose pod template scaleguard does not read is admitted with a warning too; other kinds are left alone. " +
+				"(`targetRef.scalableKinds`) whose pod template scaleguard does not read is admitted with a warning too (the vLLM production-stack operator's " +
+				"VLLMRuntime and NVIDIA Dynamo's DynamoGraphDeploymentScalingAdapter make their pods from specs scaleguard does not read); other kinds are left alone. " +
 				"So is a KServe predictor that declares neither resources nor containers of its own (a `model` or framework predictor): its container's " +
 				"resources come from the (Cluster)ServingRuntime, which scaleguard does not read, so unless another signal decides (a toleration, a " +
 				"node selector, the namespace label) the warning asks to label the namespace `scaleguard.io/tier: gpu` or to write the pause " +
@@ -59,7 +83,10 @@ func init() {
 				"re-pauses it then. For a ScaledObject KServe generates, annotate the generated ScaledObject itself: KServe updates it only when its " +
 				"`.spec` differs from what the InferenceService asks for, so an annotation-only change of the InferenceService never reaches it (and " +
 				"InferenceService annotations land on the predictor pods too). KServe's next spec-changing update replaces the ScaledObject's " +
-				"annotations with its own, dropping the un-pause, and scaleguard pauses it again.",
+				"annotations with its own, dropping the un-pause, and scaleguard pauses it again.\n\n" +
+				"The ScaledObject the KEDA HTTP add-on generates for an HTTPScaledObject (controller owner reference to it) is never paused, by the webhook " +
+				"or the pause keeper: the add-on's interceptor holds requests while KEDA scales the target from zero, and a paused ScaledObject never would. " +
+				"The HTTPScaledObject is judged instead (gpu-idle-cost, gpu-cooldown).",
 			Check: policies.On(checkPausedDefault),
 		},
 		policies.Rule{
@@ -77,8 +104,8 @@ func init() {
 			Check: policies.On(checkUnpaused),
 		},
 		policies.Rule{
-			ID: IdleCostID, Kinds: scaledObjects, Action: policies.Warn,
-			Summary: "minReplicaCount >= 1 on a GPU tier: say how many GPU-hours (and how much money) an idle month keeps allocated",
+			ID: IdleCostID, Kinds: autoscalers, Action: policies.Warn,
+			Summary: "minReplicaCount (an HPA's minReplicas, an HTTPScaledObject's replicas.min) >= 1 on a GPU tier: say how many GPU-hours (and how much money) an idle month keeps allocated",
 			Doc: "`minReplicaCount` replicas stay up with no load (KEDA's default is 0; an `idleReplicaCount` below it is what stays up when no trigger " +
 				"is active). On a GPU tier that is N GPUs for 730 hours a month. A paused ScaledObject is warned about too, since un-pausing is one " +
 				"annotation away: while paused KEDA leaves the replicas where they are (or holds `paused-replicas`), and minReplicaCount applies again " +
@@ -91,8 +118,13 @@ func init() {
 				"active, so it rejects minReplicaCount 0 and never applies an idleReplicaCount), the message asks for a trigger that drops to 0 with no " +
 				"load, or for keeping the ScaledObject paused with the target at 0 (`autoscaling.keda.sh/paused-replicas: \"0\"`). For a ScaledObject " +
 				"KServe generates it names the InferenceService's `spec.predictor.minReplicas` (and `spec.predictor.autoScaling.metrics`), which KServe " +
-				"writes into the ScaledObject over edits made there.",
-			Check: policies.On(checkIdleCost),
+				"writes into the ScaledObject over edits made there.\n\n" +
+				"A HorizontalPodAutoscaler on a GPU tier is judged the same way on `spec.minReplicas` (unset: 1); an HPA never scales below 1 replica " +
+				"(minReplicas 0 needs the alpha feature gate HPAScaleToZero), so the fix is a KEDA ScaledObject with `minReplicaCount: 0` in its place " +
+				"(for KServe's HPA, `serving.kserve.io/autoscalerClass: keda` with `spec.predictor.minReplicas: 0`). KEDA's own HPAs are judged through their ScaledObject. " +
+				"A KEDA HTTP add-on HTTPScaledObject is judged on `spec.replicas.min` (unset: 0), at the HTTPScaledObject: the add-on copies it into the " +
+				"ScaledObject it generates, which the GPU rules leave alone.",
+			Check: byKind(checkIdleCost, checkIdleCostHPA, checkIdleCostHTTP),
 		},
 		policies.Rule{
 			ID: QuotaID, Kinds: scaledObjects, Action: policies.Warn,
@@ -103,14 +135,17 @@ func init() {
 			Check: policies.On(checkQuota),
 		},
 		policies.Rule{
-			ID: CooldownID, Kinds: scaledObjects, Action: policies.Warn,
-			Summary: "a GPU-tier ScaledObject scales down faster than gpu.minCooldownSeconds (300 s)",
+			ID: CooldownID, Kinds: autoscalers, Action: policies.Warn,
+			Summary: "a GPU-tier ScaledObject, HPA or HTTPScaledObject scales down faster than gpu.minCooldownSeconds (300 s)",
 			Doc: "GPU replicas take minutes to start and load a model, so scaling them away after a short quiet spell makes the next burst wait for a " +
 				"cold start, and replicas flap. `cooldownPeriod` (KEDA's default 300 s) governs the last replica's removal when the ScaledObject can " +
 				"scale to zero (`minReplicaCount` 0, or an `idleReplicaCount`, with a trigger other than cpu or memory: those are always active); the HPA's " +
 				"`advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds` (Kubernetes' default 300 s) governs " +
-				"scale-down between 1 and N. Either below `gpu.minCooldownSeconds` is warned about.",
-			Check: policies.On(checkCooldown),
+				"scale-down between 1 and N. Either below `gpu.minCooldownSeconds` is warned about.\n\n" +
+				"A HorizontalPodAutoscaler on a GPU tier is judged on `spec.behavior.scaleDown.stabilizationWindowSeconds`; a KEDA HTTP add-on HTTPScaledObject " +
+				"that scales to zero (`replicas.min` 0, its default) on `spec.scaledownPeriod` (unset: 300 s), which the add-on makes the cooldownPeriod of the " +
+				"ScaledObject it generates.",
+			Check: byKind(checkCooldown, checkCooldownHPA, checkCooldownHTTP),
 		},
 	)
 }
@@ -127,7 +162,9 @@ type tierKey struct{}
 // classify is Classify for a rule, nil for an object on its way out. The
 // family's rules share one classification per judgement.
 func classify(so *kedav1alpha1.ScaledObject, in *policies.Input) *Tier {
-	if so.DeletionTimestamp != nil {
+	if so.DeletionTimestamp != nil || HTTPAddOnOwner(so) != "" {
+		// Being deleted, or generated by the KEDA HTTP add-on from an
+		// HTTPScaledObject, which is judged instead.
 		return nil
 	}
 	return in.Memo(tierKey{}, func() any {

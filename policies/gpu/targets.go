@@ -11,6 +11,7 @@ import (
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
+	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -141,6 +142,24 @@ func modelServingShapes(ms *kthenav1alpha1.ModelServing) []podShape {
 		}
 	}
 	return out
+}
+
+// leaderWorkerSetShapes are one LeaderWorkerSet replica's pods: a group of
+// size pods, the leader (its own template, else the workers') and size-1
+// workers.
+func leaderWorkerSetShapes(lws *lwsv1.LeaderWorkerSet) []podShape {
+	t := &lws.Spec.LeaderWorkerTemplate
+	size := int64(1)
+	if t.Size != nil {
+		size = max(int64(*t.Size), 1)
+	}
+	if t.LeaderTemplate == nil {
+		return []podShape{{where: "workerTemplate", spec: &t.WorkerTemplate.Spec, pods: size}}
+	}
+	return []podShape{
+		{where: "leaderTemplate", spec: &t.LeaderTemplate.Spec, pods: 1},
+		{where: "workerTemplate", spec: &t.WorkerTemplate.Spec, pods: size - 1},
+	}
 }
 
 // rolloutShapes is a Rollout's pod template, or, with spec.workloadRef, the

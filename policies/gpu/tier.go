@@ -6,10 +6,14 @@ import (
 	"strings"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
+	kedahttpv1alpha1 "github.com/scaleguard/scaleguard/apis/kedahttp/v1alpha1"
+	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -108,16 +112,61 @@ func (t Tier) Origin() string {
 	return kind + ": " + t.Reason()
 }
 
+// scaled is what an autoscaler scales, as Classify resolves it.
+type scaled struct {
+	// ref is the scale target with its defaults applied; ok is false when
+	// the autoscaler names none.
+	ref WorkloadRef
+	ok  bool
+	// isvc is the InferenceService whose controller generated the
+	// autoscaler (KServe), "" for one a person wrote.
+	isvc string
+}
+
+// WorkloadRef is policies.WorkloadRef, named here for brevity.
+type WorkloadRef = policies.WorkloadRef
+
 // Classify resolves the ScaledObject's scale target through the view and
 // reads its pod templates, and the namespace's labels, for GPU signals.
 func Classify(so *kedav1alpha1.ScaledObject, view policies.ClusterView, s *policies.GPUSettings) Tier {
-	ns := so.Namespace
-	if ns == "" {
-		ns = "default"
+	ref, ok := policies.KEDATarget(so)
+	return classifyTarget(scaled{ref: ref, ok: ok && ref.Name != "", isvc: generatedBy(so)}, objectNamespace(so.Namespace), view, s)
+}
+
+// ClassifyHPA is Classify for a HorizontalPodAutoscaler's target.
+func ClassifyHPA(hpa *autoscalingv2.HorizontalPodAutoscaler, view policies.ClusterView, s *policies.GPUSettings) Tier {
+	ref := policies.HPATarget(hpa)
+	isvc := ""
+	if o := metav1.GetControllerOf(hpa); o != nil && o.Kind == "InferenceService" && apiGroup(o.APIVersion) == kservev1beta1.GroupVersion.Group {
+		isvc = o.Name
 	}
+	return classifyTarget(scaled{ref: ref, ok: ref.Name != "", isvc: isvc}, objectNamespace(hpa.Namespace), view, s)
+}
+
+// ClassifyHTTP is Classify for the target of a KEDA HTTP add-on
+// HTTPScaledObject (KEDA's defaults apply, as in the ScaledObject the
+// add-on generates).
+func ClassifyHTTP(h *kedahttpv1alpha1.HTTPScaledObject, view policies.ClusterView, s *policies.GPUSettings) Tier {
+	r := h.Spec.ScaleTargetRef
+	so := &kedav1alpha1.ScaledObject{Spec: kedav1alpha1.ScaledObjectSpec{
+		ScaleTargetRef: &kedav1alpha1.ScaleTarget{APIVersion: r.APIVersion, Kind: r.Kind, Name: r.Name},
+	}}
+	so.Namespace = h.Namespace
+	ref, ok := policies.KEDATarget(so)
+	return classifyTarget(scaled{ref: ref, ok: ok && ref.Name != ""}, objectNamespace(h.Namespace), view, s)
+}
+
+func objectNamespace(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
+}
+
+func classifyTarget(target scaled, ns string, view policies.ClusterView, s *policies.GPUSettings) Tier {
 	var t Tier
 	nsSignal := namespaceSignal(ns, view, s)
-	shapes, found := resolve(so, ns, view, &t)
+	shapes, found := resolve(target, ns, view, &t)
 	if found {
 		t.Determined = true
 		units := map[string]int64{}
@@ -180,16 +229,22 @@ func namespaceSignal(ns string, view policies.ClusterView, s *policies.GPUSettin
 
 // resolve finds the pod templates of the scale target. It fills t.Target,
 // t.Object and, when nothing is found, t.Why.
-func resolve(so *kedav1alpha1.ScaledObject, ns string, view policies.ClusterView, t *Tier) ([]podShape, bool) {
-	ref, ok := policies.KEDATarget(so)
-	if !ok || ref.Name == "" {
-		if isvc, ok := ownerInferenceService(so, ns, view); ok {
+func resolve(target scaled, ns string, view policies.ClusterView, t *Tier) ([]podShape, bool) {
+	owner := func() (*kservev1beta1.InferenceService, bool) {
+		if target.isvc == "" {
+			return nil, false
+		}
+		return view.InferenceService(ns, target.isvc)
+	}
+	if !target.ok {
+		if isvc, ok := owner(); ok {
 			return predictorShapes(isvc, t), true
 		}
 		t.Target = "the scale target"
 		t.Why = "spec.scaleTargetRef names no workload"
 		return nil, false
 	}
+	ref := target.ref
 	ref.Namespace = ns
 	t.Target = fmt.Sprintf("%s %q", ref.Kind, ref.Name)
 	switch ref.GroupKind() {
@@ -200,7 +255,7 @@ func resolve(so *kedav1alpha1.ScaledObject, ns string, view policies.ClusterView
 		}
 		// KServe's predictor Deployment may not exist yet (or in check, at
 		// all): judge the InferenceService that generates it.
-		if isvc, ok := ownerInferenceService(so, ns, view); ok {
+		if isvc, ok := owner(); ok {
 			return predictorShapes(isvc, t), true
 		}
 		if isvc, ok := predictorOf(ref.Name, ns, view); ok {
@@ -216,15 +271,45 @@ func resolve(so *kedav1alpha1.ScaledObject, ns string, view policies.ClusterView
 			t.Object = ms
 			return modelServingShapes(ms), true
 		}
+	case policies.LeaderWorkerSetKind:
+		if lws, ok := view.LeaderWorkerSet(ns, ref.Name); ok {
+			t.Object = lws
+			return leaderWorkerSetShapes(lws), true
+		}
 	case RolloutKind:
 		if ro, ok := view.Rollout(ns, ref.Name); ok {
 			return rolloutShapes(ro, ns, view, t)
 		}
 	default:
-		t.Why = fmt.Sprintf("the pod template of %s (kind %s) is not something scaleguard reads", t.Target, schema.GroupKind{Group: ref.Group, Kind: ref.Kind})
+		gk := schema.GroupKind{Group: ref.Group, Kind: ref.Kind}
+		t.Why = fmt.Sprintf("the pod template of %s (kind %s) is not something scaleguard reads", t.Target, gk)
+		if op, ok := operatorKinds[gk]; ok {
+			t.Why = fmt.Sprintf("%s is %s makes the pods from a spec scaleguard does not read", t.Target, op)
+		}
 		return nil, false
 	}
 	t.Why = fmt.Sprintf("%s does not exist in namespace %q yet", t.Target, ns)
 	t.Absent = true
 	return nil, false
+}
+
+// operatorKinds are kinds with a /scale subresource whose pods an operator
+// makes from a spec scaleguard does not read, so their GPU tier is
+// undetermined unless the namespace label decides.
+var operatorKinds = map[schema.GroupKind]string{
+	// production-stack operator/api/v1alpha1/vllmruntime_types.go: /scale
+	// over spec.deploymentConfig.replicas.
+	{Group: "production-stack.vllm.ai", Kind: "VLLMRuntime"}: "a vLLM production-stack VLLMRuntime, whose operator",
+	// Dynamo's operator creates one adapter per service of a
+	// DynamoGraphDeployment (docs/kubernetes/autoscaling.md).
+	{Group: "nvidia.com", Kind: "DynamoGraphDeploymentScalingAdapter"}: "an NVIDIA Dynamo scaling adapter, whose DynamoGraphDeployment's operator",
+}
+
+// apiGroup is the group of an apiVersion, its raw text when malformed.
+func apiGroup(apiVersion string) string {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return apiVersion
+	}
+	return gv.Group
 }

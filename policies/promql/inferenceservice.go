@@ -44,6 +44,7 @@ func analyzeInferenceService(isvc *kservev1beta1.InferenceService, in *policies.
 			if strings.TrimSpace(ext.Metric.Query) != "" {
 				out = append(out, check(Query{
 					Text: ext.Metric.Query, Field: mp.Child("query"), Namespace: ns, Consumer: KServe, Workload: w,
+					TenantLabel: tenantLabel(ext.Metric.ServerAddress, strings.TrimSpace(ext.Metric.Namespace), ns, in.Settings.PromQL.TenancyProxies),
 				})...)
 			} else {
 				out = append(out, deny(InvalidID, mp.Child("query"), "is missing, and the KEDA trigger KServe generates requires a query; write the PromQL whose value scales the %s", c.name))

@@ -137,6 +137,13 @@ const scopedTrigger = `        serverAddress: http://prometheus:9090
         threshold: "5"
 `
 
+// thanosTenancy is a trigger through OpenShift's Thanos Querier tenancy
+// port, as OpenShift's custom metrics autoscaler documents it.
+func thanosTenancy(namespace, query string) string {
+	return "        serverAddress: https://thanos-querier.openshift-monitoring.svc.cluster.local:9092\n" +
+		"        namespace: " + namespace + "\n        authModes: bearer\n        query: '" + query + "'\n        threshold: \"5\"\n"
+}
+
 func so(triggers ...string) string {
 	return scaledObjectHead + "  triggers:\n" + strings.Join(triggers, "")
 }
@@ -170,7 +177,16 @@ func TestScaledObject(t *testing.T) {
 		"tenant namespace of another namespace": {docs: so(trigger(scopedTrigger + "        namespace: other\n")),
 			want: []want{deny(promql.CrossNamespaceID, md("namespace"), `is "other", but the ScaledObject is in "serving"`, `set it to "serving"`)}},
 		"tenant namespace of its own": {docs: so(trigger(scopedTrigger + "        namespace: serving\n"))},
-		"a tenant header":             {docs: so(trigger(scopedTrigger + "        customHeaders: X-Scope-OrgID=tenant-a\n"))},
+		// OpenShift's Thanos Querier tenancy port injects namespace="serving"
+		// from KEDA's namespace metadata.
+		"a tenancy proxy pins the namespace": {docs: so(trigger(thanosTenancy("serving", `sum(rate(http_requests_total{job="llm"}[1m]))`)))},
+		"a tenancy proxy with another tenant": {docs: so(trigger(thanosTenancy("other", `sum(rate(http_requests_total{job="llm"}[1m]))`))), want: []want{
+			deny(promql.CrossNamespaceID, md("namespace"), `is "other", but the ScaledObject is in "serving"`),
+			deny(promql.UnscopedID, q(0), "lacks namespace=\"serving\","),
+		}},
+		"the Querier's port without tenancy": {docs: so(trigger(strings.Replace(thanosTenancy("serving", `sum(rate(http_requests_total{job="llm"}[1m]))`), ":9092", ":9091", 1))),
+			want: []want{deny(promql.UnscopedID, q(0), "lacks namespace=\"serving\",")}},
+		"a tenant header": {docs: so(trigger(scopedTrigger + "        customHeaders: X-Scope-OrgID=tenant-a\n"))},
 		"an Authorization header": {docs: so(trigger(scopedTrigger + "        customHeaders: X-Scope-OrgID=tenant-a,Authorization=Bearer s3cr3t\n")),
 			want: []want{deny(promql.InlineSecretID, md("customHeaders"), `header "Authorization" carries a credential`, "TriggerAuthentication or ClusterTriggerAuthentication")}},
 		"a cookie whose value holds =": {docs: so(trigger(scopedTrigger + "        customHeaders: Cookie=session=s3cr3t\n")), want: []want{
@@ -469,7 +485,7 @@ func TestSettingsValidate(t *testing.T) {
 	}
 	s := policies.DefaultSettings()
 	s.PromQL.Default.MetricPrefix = "vllm:"
-	s.PromQL.Profiles = append(s.PromQL.Profiles[:1],
+	s.PromQL.Profiles = append([]policies.ScopeProfile{{Name: "kthena-router", MetricPrefix: "kthena_router_", WorkloadLabels: []string{"model"}}},
 		policies.ScopeProfile{Name: "dup", MetricPrefix: "kthena_router_", WorkloadLabels: []string{"model"}},
 		policies.ScopeProfile{Name: "", MetricPrefix: "", NamespaceLabels: []string{"name-space"}, WorkloadLabels: []string{"bad-label"}},
 		policies.ScopeProfile{Name: "exporter", MetricPrefix: "exp_", NamespaceLabels: []string{"exported_namespace", "exported_namespace"},

@@ -49,6 +49,12 @@ type Query struct {
 	Composite bool
 	// Workload is what the object scales, for the fixes messages suggest.
 	Workload Workload
+	// Limits bound the queries read (the zero value means the defaults).
+	Limits policies.LimitSettings
+	// TenantLabel, when set, is the label a tenancy proxy in front of
+	// Prometheus sets to Namespace on every selector of the query (KEDA
+	// sends its namespace metadata, the proxy enforces it).
+	TenantLabel string
 }
 
 // prom parses with the experimental functions enabled: a query a
@@ -64,6 +70,9 @@ func CheckQuery(q Query, s *policies.PromQLSettings) []policies.Finding {
 	}
 	// Positions are relative to the field's value as written.
 	text := q.Text
+	if f, bad := checkBounds(text, q.Field, q.Limits); bad {
+		return []policies.Finding{f}
+	}
 	expr, err := prom.ParseExpr(text)
 	if err != nil {
 		return []policies.Finding{deny(InvalidID, q.Field, "does not parse at %s, so %s never gets a value; fix the query",

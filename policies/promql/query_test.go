@@ -132,7 +132,9 @@ func TestScope(t *testing.T) {
 		"ingress-nginx scoped by exported_namespace": {query: `sum(rate(nginx_ingress_controller_requests{exported_namespace="serving",ingress="frontend"}[2m]))`},
 		"ingress-nginx scoped by honored labels":     {query: `sum(rate(nginx_ingress_controller_requests{namespace="serving", exported_service="frontend"}[2m]))`},
 		"ingress-nginx unscoped": {query: `sum(rate(nginx_ingress_controller_requests{status=~"5.."}[2m]))`, want: []policytest.Want{unscoped(
-			"lacks exported_namespace=\"serving\" and a workload label (one of ingress, exported_service, service)",
+			// status may name a workload as far as scaleguard knows: only
+			// the namespace is said to be missing.
+			"lacks exported_namespace=\"serving\", so",
 			"write `nginx_ingress_controller_requests{exported_namespace=\"serving\", status=~\"5..\", ingress=\"<workload>\"}`, "+
 				"or `nginx_ingress_controller_requests{namespace=\"serving\", status=~\"5..\", ingress=\"<workload>\"}` if its ServiceMonitor or PodMonitor sets honorLabels: true")}},
 		"ingress-nginx: a label of no family leaves the profile's order": {query: `sum(rate(nginx_ingress_controller_requests{ingress="frontend"}[2m]))`, want: []policytest.Want{unscoped(
@@ -160,9 +162,15 @@ func TestScope(t *testing.T) {
 		"namespace labels from the settings": {query: `sum(x{tenant="serving", pod="llm-0"}) + sum(y{namespace="serving", pod="llm-0"})`, settings: func(s *policies.PromQLSettings) {
 			s.Default.NamespaceLabels = []string{"namespace", "tenant"}
 		}},
-		"workload labels from the settings": {query: `sum(x{namespace="serving", pod="llm-0"})`, settings: func(s *policies.PromQLSettings) {
+		"workload labels from the settings": {query: `sum(x{namespace="serving", pod=~".+"})`, settings: func(s *policies.PromQLSettings) {
 			s.Default.WorkloadLabels = []string{"app"}
-		}, want: []policytest.Want{unscoped("lacks a matcher on app", "write `x{namespace=\"serving\", pod=\"llm-0\", app=\"<workload>\"}`")}},
+		}, want: []policytest.Want{unscoped("lacks a matcher on app", "write `x{namespace=\"serving\", pod=~\".+\", app=\"<workload>\"}`")}},
+		// A label no profile lists may name the workload: warned, with how
+		// to declare it, never denied.
+		"a label the settings no longer list is not placed": {query: `sum(x{namespace="serving", pod="llm-0"})`, settings: func(s *policies.PromQLSettings) {
+			s.Default.WorkloadLabels = []string{"app"}
+		}, want: []policytest.Want{policytest.Warn(UnscopedID, qf, `is pinned to namespace "serving" but narrowed only by "pod"`,
+			"declare a scope profile for it", "otherwise write `x{namespace=\"serving\", pod=\"llm-0\", app=\"<workload>\"}`")}},
 	})
 }
 
@@ -246,7 +254,7 @@ func TestMetricName(t *testing.T) {
 		"SGLang's own names":      {query: `sum(sglang:num_requests_waiting{` + ok + `})`, want: []policytest.Want{name(`SGLang does not expose`, "use `sglang:num_queue_reqs`")}},
 		"a typo":                  {query: `sum(vllm:num_request_waiting{` + ok + `})`, want: []policytest.Want{name("did you mean `vllm:num_requests_waiting`?")}},
 		"a router typo":           {query: `sum(kthena_router_active_downstream_request{model="m"})`, want: []policytest.Want{name("the Kthena router does not expose", "did you mean `kthena_router_active_downstream_requests`?")}},
-		"an unknown vLLM name":    {query: `sum(vllm:completely_new_gauge{` + ok + `})`, want: []policytest.Want{name("no such metric in vllm/v1/metrics/loggers.py", "promql.extraMetrics")}},
+		"an unknown vLLM name":    {query: `sum(vllm:completely_new_gauge{` + ok + `})`, want: []policytest.Want{name("neither vLLM V1 nor the vLLM production-stack router exposes", "no such metric in vllm-project/vllm vllm/v1/metrics/loggers.py, 0.11 to 0.12; vllm-project/production-stack", "promql.extraMetrics")}},
 		"an extra name from the settings": {query: `sum(vllm:completely_new_gauge{` + ok + `})`, settings: func(s *policies.PromQLSettings) {
 			s.ExtraMetrics = []string{"vllm:completely_new_gauge"}
 		}},

@@ -36,7 +36,7 @@ func init() {
 			"a selector (or KEDA's namespace metadata) reads another namespace's metrics",
 			docCrossNamespace),
 		rule(MetricNameID, policies.Warn,
-			"a query names a metric that vLLM V1, SGLang or the Kthena router do not expose under that name",
+			"a query names a metric under vllm:, sglang: or kthena_router_ that none of the catalogued emitters (vLLM V1, the production-stack router, SGLang, the Kthena router) exposes",
 			docMetricName),
 		rule(AggregationID, policies.Warn,
 			"the query's outer aggregation fights the way its value becomes replicas (metricType AverageValue or Value)",
@@ -68,9 +68,12 @@ type analysisKey struct{ queries bool }
 // rules.
 func analyze(in *policies.Input, queries bool) []policies.Finding {
 	check := func(q Query) []policies.Finding {
-		if !queries {
+		// Parsing is the family's costly step: past the request's
+		// deadline, stop (the engine discards the judgement).
+		if !queries || in.Expired() {
 			return nil
 		}
+		q.Limits = in.Settings.Limits
 		return CheckQuery(q, &in.Settings.PromQL)
 	}
 	switch o := in.Object.(type) {

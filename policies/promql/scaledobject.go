@@ -34,9 +34,12 @@ func analyzeScaledObject(so *kedav1alpha1.ScaledObject, in *policies.Input, chec
 			continue
 		}
 		if _, ok := meta(md, "query"); ok {
+			server, _ := meta(md, "serverAddress")
+			tenant, _ := meta(md, "namespace")
 			out = append(out, check(Query{
 				Text: md["query"], Field: mp.Child("query"), Namespace: ns, Consumer: KEDA,
 				MetricType: t.MetricType, Composite: composite, Workload: w,
+				TenantLabel: tenantLabel(server, tenant, ns, in.Settings.PromQL.TenancyProxies),
 			})...)
 		} else {
 			out = append(out, deny(InvalidID, mp.Child("query"), "is missing, and KEDA's prometheus scaler requires a query; write the PromQL whose value scales the target"))

@@ -47,15 +47,33 @@ type scope struct {
 	// family is the label family (exported_* or not) of the first profile
 	// label written that has one; nil when none is written.
 	family *bool
+	// scopedBy says what else pins the selector to the object's namespace
+	// when no namespace matcher does: a tenancy proxy, or a label whose
+	// value starts with the namespace (dynamo_namespace). "" when nothing.
+	scopedBy string
+	// unknown are labels narrowed by matchers that scaleguard cannot
+	// place: neither the profile nor the metric's exporter lists them.
+	unknown []string
 }
 
-func scopeOf(sel selector, ns string, s *policies.PromQLSettings) scope {
+func scopeOf(sel selector, q Query, s *policies.PromQLSettings) scope {
+	ns := q.Namespace
 	sc := scope{profile: s.ProfileFor(sel.name)}
+	if q.TenantLabel != "" && has(sc.profile.Namespaces(), q.TenantLabel) {
+		sc.scopedBy = fmt.Sprintf("the tenancy proxy at serverAddress, which reads only namespace %q", ns)
+	}
 	for _, m := range sel.vs.LabelMatchers {
 		if m == nil {
 			continue
 		}
-		isNS, isWorkload := has(sc.profile.Namespaces(), m.Name), has(sc.profile.WorkloadLabels, m.Name)
+		if m.Type == labels.MatchEqual && has(sc.profile.NamespacedLabels, m.Name) && strings.HasPrefix(m.Value, ns+"-") {
+			sc.scopedBy = fmt.Sprintf("%s=%q, which names something in namespace %q", m.Name, m.Value, ns)
+		}
+		isNS := has(sc.profile.Namespaces(), m.Name)
+		isWorkload := has(sc.profile.WorkloadLabels, m.Name) || (!isNS && emitterLabel(sel.name, m.Name))
+		if !isNS && !isWorkload && m.Name != labels.MetricName && narrows(m) && !placed(m.Name, sel.name, sc.profile) {
+			sc.unknown = append(sc.unknown, m.Name)
+		}
 		if (isNS || isWorkload) && sc.family == nil && inFamily(m.Name, sc.profile) {
 			f := exported(m.Name)
 			sc.family = &f
@@ -98,15 +116,21 @@ func checkScope(sels []selector, q Query, s *policies.PromQLSettings) []policies
 			continue
 		}
 		seen[sel.text] = true
-		sc := scopeOf(sel, q.Namespace, s)
+		sc := scopeOf(sel, q, s)
 		cross := sc.profile.RequireNamespace && len(sc.otherNamespaces) > 0
-		needNS := sc.profile.RequireNamespace && sc.ownLabel == "" && !cross
+		needNS := sc.profile.RequireNamespace && sc.ownLabel == "" && sc.scopedBy == "" && !cross
 		if !cross && !needNS && sc.workload {
 			continue
 		}
 		fam := sc.preferred()
 		fix := fixIn(sel, sc, q, fam)
-		unknown := sc.profile.MetricPrefix == "" && !catalogued(sel.name)
+		if !cross && !needNS && len(sc.unknown) > 0 {
+			// Pinned to the namespace and narrowed by a label scaleguard
+			// cannot place: it may well name one workload.
+			out = append(out, unknownLabels(sel, sc, q, fix))
+			continue
+		}
+		unknown := sc.profile.IsDefault() && !catalogued(sel.name)
 		tail := fix.notes(sc, q)
 		if unknown {
 			tail = " if its series come from the workload's own pods" + tail
@@ -130,7 +154,7 @@ func checkScope(sels []selector, q Query, s *policies.PromQLSettings) []policies
 		if needNS {
 			lacks = append(lacks, fmt.Sprintf("%s=%q", fix.namespace, q.Namespace))
 		}
-		if !sc.workload {
+		if !sc.workload && len(sc.unknown) == 0 {
 			lacks = append(lacks, workloadLack(sc.profile.WorkloadLabels))
 		}
 		if len(lacks) == 0 {
@@ -167,16 +191,33 @@ type fix struct {
 	namespace string
 	// add is the workload matcher the fix adds, nil when none.
 	add *labels.Matcher
+	// droppedPod: the selector's pod matcher was left out, since the
+	// metric's pod label is a router's own.
+	droppedPod bool
 }
 
 // notes are the remarks a fix needs: where a placeholder comes from, and
 // the relabeled label a ModelServing's pods can carry instead.
 func (f fix) notes(sc scope, q Query) string {
+	n := f.addNotes(sc, q)
+	if f.droppedPod {
+		n += " (without the pod matcher: these series come from a router, whose own pod is their pod label)"
+	}
+	return n
+}
+
+func (f fix) addNotes(sc scope, q Query) string {
 	switch {
 	case f.add == nil:
 		return ""
 	case f.add.Value == modelPlaceholder:
 		return " with the model name clients request"
+	case f.add.Value == serverPlaceholder:
+		return " with the URL the router sends this workload's requests to (http://<engine Service or pod IP>:<port>; a regex on the Service name selects every pod behind it)"
+	case f.add.Value == poolPlaceholder:
+		return " with the name of the InferencePool that serves this workload"
+	case strings.HasSuffix(f.add.Value, graphPlaceholder):
+		return " with the name of the DynamoGraphDeployment this service belongs to"
 	case podSpellings[f.add.Name] && q.Workload.ModelServing != "" && has(sc.profile.WorkloadLabels, modelServingLabel):
 		return fmt.Sprintf(" (or %s=%q where a PodMonitor copies the pod label modelserving.volcano.sh/name with podTargetLabels)",
 			modelServingLabel, q.Workload.ModelServing)
@@ -200,10 +241,17 @@ func fixIn(sel selector, sc scope, q Query, fam bool) fix {
 		if m == nil || (m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value == sel.vs.Name) {
 			continue
 		}
-		written = append(written, &labels.Matcher{Type: m.Type, Name: respell(m.Name, fam, p), Value: m.Value})
+		name := respell(m.Name, fam, p)
+		if podSpellings[name] && routerMetric(sel.name) && !has(p.WorkloadLabels, name) {
+			// A router's series carry the router's pod name: a matcher on
+			// the workload's pods selects none of them.
+			f.droppedPod = true
+			continue
+		}
+		written = append(written, &labels.Matcher{Type: m.Type, Name: name, Value: m.Value})
 	}
 	if !sc.workload {
-		f.add = q.Workload.suggest(p, sel.name, written, fam)
+		f.add = q.Workload.suggest(p, sel.name, q.Namespace, written, fam)
 	}
 	var ms []string
 	name := sel.vs.Name

@@ -27,6 +27,9 @@ type Workload struct {
 const (
 	modelPlaceholder    = "<model>"
 	workloadPlaceholder = "<workload>"
+	serverPlaceholder   = "<engine URL>"
+	poolPlaceholder     = "<InferencePool>"
+	graphPlaceholder    = "<DynamoGraphDeployment>"
 )
 
 // modelServingLabel is the label a PodMonitor's podTargetLabels makes of
@@ -49,8 +52,10 @@ func (w Workload) podRegex() string {
 // satisfies profile: on a label the selector already tries to narrow if
 // possible, else preferring labels every scrape of the workload's pods
 // carries (model_name, which the engine sets itself, and the pod name),
-// in the label family fam (exported_* or not).
-func (w Workload) suggest(p policies.ScopeProfile, metric string, written []*labels.Matcher, fam bool) *labels.Matcher {
+// in the label family fam (exported_* or not). Only labels the metric's
+// exporter puts on that metric are suggested: a router's series carry the
+// router's pod name, so a pod regex would select none of them.
+func (w Workload) suggest(p policies.ScopeProfile, metric, ns string, written []*labels.Matcher, fam bool) *labels.Matcher {
 	var cands []*labels.Matcher
 	model := w.ModelName
 	if model == "" {
@@ -59,7 +64,7 @@ func (w Workload) suggest(p policies.ScopeProfile, metric string, written []*lab
 	if w.ModelName != "" && engineMetric(metric) {
 		cands = append(cands, eq("model_name", w.ModelName))
 	}
-	if pods := w.podRegex(); pods != "" {
+	if pods := w.podRegex(); pods != "" && !routerMetric(metric) {
 		cands = append(cands, re(podLabel(p, fam), pods))
 	}
 	if w.ModelServing != "" {
@@ -68,23 +73,105 @@ func (w Workload) suggest(p policies.ScopeProfile, metric string, written []*lab
 	if engineMetric(metric) {
 		cands = append(cands, eq("model_name", model))
 	}
-	cands = append(cands, eq("model", model))
+	if w.ModelName != "" {
+		cands = append(cands, eq("model", w.ModelName))
+	}
+	allowed := func(label string) bool { return inProfile(p, label) && carries(metric, label) }
 	for _, m := range written {
 		for _, c := range cands {
-			if m != nil && c.Name == m.Name && inProfile(p, c.Name) {
+			if m != nil && c.Name == m.Name && allowed(c.Name) {
 				return c
 			}
 		}
 	}
 	for _, c := range cands {
-		if inProfile(p, c.Name) {
+		if allowed(c.Name) {
 			return c
+		}
+	}
+	for _, l := range p.WorkloadLabels {
+		if allowed(l) && counterpart(l, fam, p) == l {
+			return eq(l, placeholder(l, model, ns))
 		}
 	}
 	if len(p.WorkloadLabels) == 0 {
 		return eq("pod", workloadPlaceholder)
 	}
-	return eq(firstIn(p.WorkloadLabels, fam, p), workloadPlaceholder)
+	l := firstIn(p.WorkloadLabels, fam, p)
+	return eq(l, placeholder(l, model, ns))
+}
+
+// placeholder is the value to write for a workload label the object does
+// not tell.
+func placeholder(label, model, ns string) string {
+	switch label {
+	case "model", "model_name", "target_model_name":
+		return model
+	case "server":
+		return serverPlaceholder
+	case "name", "inference_pool":
+		return poolPlaceholder
+	case "dynamo_namespace":
+		return ns + "-" + graphPlaceholder
+	}
+	return workloadPlaceholder
+}
+
+// carries reports whether the metric's exporter puts label on it, true
+// when the catalogue does not say.
+func carries(metric, label string) bool {
+	es := exposedBy[metric]
+	if len(es) == 0 {
+		es = claimants(metric)
+	}
+	for _, e := range es {
+		if !has(e.Labels, label) {
+			continue
+		}
+		if ls, ok := e.MetricLabels[baseName(metric)]; ok && !has(ls, label) {
+			continue
+		}
+		return true
+	}
+	// The catalogue does not say (an exporter it does not know), or it
+	// says the label is not one of the exporter's own: a label of the
+	// scrape target (pod, service) or of a relabeling.
+	return len(es) == 0 || !ownLabel(es, label)
+}
+
+// ownLabel reports whether label is one an exporter of es sets itself.
+func ownLabel(es []*exporter, label string) bool {
+	for _, e := range es {
+		if has(e.Labels, label) || has(e.OtherLabels, label) {
+			return true
+		}
+	}
+	return false
+}
+
+// baseName strips the suffix a histogram's or counter's series adds.
+func baseName(metric string) string {
+	for _, suf := range []string{"_bucket", "_sum", "_count"} {
+		if b, ok := strings.CutSuffix(metric, suf); ok {
+			return b
+		}
+	}
+	return metric
+}
+
+// routerMetric reports whether a router or gateway in front of the engine
+// pods emits the metric (catalogue or scope profile): its pod label is the
+// router's.
+func routerMetric(name string) bool {
+	if e := exposed[name]; e != nil {
+		return e.Emits == router
+	}
+	for _, e := range claimants(name) {
+		if e.Emits == router && !e.Complete {
+			return true
+		}
+	}
+	return false
 }
 
 // podLabel is the profile's pod label in the family, else "pod".
@@ -120,7 +207,8 @@ func inProfile(p policies.ScopeProfile, label string) bool {
 // engineMetric reports whether an inference engine labels the metric with
 // model_name itself.
 func engineMetric(name string) bool {
-	return strings.HasPrefix(name, vllm.Prefix) || strings.HasPrefix(name, sglang.Prefix)
+	e := family(name)
+	return e != nil && e.Emits == enginePod && has(e.Labels, "model_name")
 }
 
 func eq(name, value string) *labels.Matcher {

@@ -29,7 +29,9 @@ func init() {
 			"Denied: a kind listed in the settings (`targetRef.scalableKinds`) with an apiVersion that does not serve it; a non-apps/v1 kind with no apiVersion; " +
 			"an apps/v1 kind that apps/v1 does not have; a kind without a /scale subresource (`targetRef.unscalableKinds`, e.g. InferenceService: target its predictor Deployment); " +
 			"no kind while the namespace has a ModelServing, StatefulSet or InferenceService of that name and no Deployment. The message gives the exact scaleTargetRef to write.\n\n" +
-			"Warned: the target does not exist yet (GitOps tools apply objects in any order; KEDA reports the ScaledObject not ready until it appears).",
+			"Warned: the target does not exist yet (GitOps tools apply objects in any order; KEDA reports the ScaledObject not ready until it appears), " +
+			"for the kinds scaleguard reads (Deployment, StatefulSet, ModelServing, LeaderWorkerSet). Not warned: a Deployment KServe creates for an InferenceService " +
+			"of the namespace (`<isvc>-predictor`, `<isvc>-<name>-predictor`, `<isvc>-transformer`, `<isvc>-explainer`), which appears when KServe reconciles it.",
 		Check: policies.On(check),
 	})
 }
@@ -127,6 +129,12 @@ func checkExists(so *kedav1alpha1.ScaledObject, ref *kedav1alpha1.ScaleTarget, i
 	}
 	ns := target.Namespace
 	if target.GroupKind() == policies.DeploymentKind {
+		if _, ok := generatingInferenceService(in.View, ns, ref.Name); ok {
+			// KServe creates this Deployment from the InferenceService (the
+			// GPU rules judge the InferenceService in its place): nothing is
+			// missing.
+			return nil
+		}
 		if ms, ok := in.View.ModelServing(ns, ref.Name); ok {
 			return defaultKindMismatch(ref, path, "ModelServing", ms.GetName(), scaleTargetRef(apis.ModelServing.GroupVersion().String(), "ModelServing", ref.Name))
 		}
@@ -152,6 +160,26 @@ func checkExists(so *kedav1alpha1.ScaledObject, ref *kedav1alpha1.ScaleTarget, i
 	return []policies.Finding{policies.Warnf(path.Child("name"),
 		"%s does not exist in namespace %q yet; KEDA reports the ScaledObject not ready until it does (fine when it is applied later)",
 		describe(target), ns)}
+}
+
+// generatingInferenceService is the InferenceService of the view whose
+// KServe controller creates a Deployment of this name: its predictor
+// (<isvc>-predictor, or <isvc>-<name>-predictor for a named predictor),
+// transformer or explainer.
+func generatingInferenceService(view policies.ClusterView, ns, deployment string) (string, bool) {
+	for _, isvc := range view.InferenceServices(ns) {
+		predictor := isvc.Name + "-predictor"
+		if n := isvc.Spec.Predictor.Name; n != "" {
+			predictor = isvc.Name + "-" + n + "-predictor"
+		}
+		switch {
+		case deployment == predictor,
+			isvc.Spec.Transformer != nil && deployment == isvc.Name+"-transformer",
+			isvc.Spec.Explainer != nil && deployment == isvc.Name+"-explainer":
+			return isvc.Name, true
+		}
+	}
+	return "", false
 }
 
 func defaultKindMismatch(ref *kedav1alpha1.ScaleTarget, path *field.Path, foundKind, name, fix string) []policies.Finding {
@@ -180,6 +208,8 @@ func apiVersionOfGroup(group string) string {
 		return "apps/v1"
 	case apis.ModelServing.Group:
 		return apis.ModelServing.GroupVersion().String()
+	case policies.LeaderWorkerSetKind.Group:
+		return "leaderworkerset.x-k8s.io/v1"
 	}
 	return group
 }

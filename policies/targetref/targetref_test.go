@@ -2,6 +2,7 @@ package targetref_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/scaleguard/scaleguard/policies"
@@ -120,14 +121,36 @@ func TestTargetRef(t *testing.T) {
 			want: []want{policytest.Warn(targetref.ID, "spec.scaleTargetRef.name", `the namespace has an InferenceService "llm"`, `its predictor Deployment is "llm-predictor"`)},
 		},
 		"LeaderWorkerSet with its apiVersion": {
+			docs: "apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\nmetadata: {name: llm, namespace: serving}\n" +
+				"spec:\n  leaderWorkerTemplate:\n    size: 2\n    workerTemplate: {spec: {containers: [{name: vllm, image: vllm}]}}\n---\n" +
+				scaledObject(`{apiVersion: leaderworkerset.x-k8s.io/v1, kind: LeaderWorkerSet, name: llm}`),
+		},
+		"LeaderWorkerSet not applied yet": {
 			docs: scaledObject(`{apiVersion: leaderworkerset.x-k8s.io/v1, kind: LeaderWorkerSet, name: llm}`),
+			want: []want{policytest.Warn(targetref.ID, "spec.scaleTargetRef.name", `leaderworkerset.x-k8s.io/v1 LeaderWorkerSet "llm" does not exist in namespace "serving" yet`)},
 		},
 		"LeaderWorkerSet without apiVersion": {
 			docs: scaledObject(`{kind: LeaderWorkerSet, name: llm}`),
 			want: []want{policytest.Deny(targetref.ID, "spec.scaleTargetRef.apiVersion", "apiVersion: leaderworkerset.x-k8s.io/v1, kind: LeaderWorkerSet")},
 		},
+		// KServe creates the predictor Deployment from the
+		// InferenceService: nothing to warn about.
 		"predictor Deployment not created yet": {
 			docs: isvc + scaledObject(`{name: llm-predictor}`),
+		},
+		"a named predictor's Deployment not created yet": {
+			docs: strings.Replace(isvc, "  predictor:\n", "  predictor:\n    name: blue\n", 1) + scaledObject(`{name: llm-blue-predictor}`),
+		},
+		"the unnamed predictor of an InferenceService whose predictor is named": {
+			docs: strings.Replace(isvc, "  predictor:\n", "  predictor:\n    name: blue\n", 1) + scaledObject(`{name: llm-predictor}`),
+			want: []want{policytest.Warn(targetref.ID, "spec.scaleTargetRef.name", `apps/v1 Deployment "llm-predictor" does not exist`)},
+		},
+		"a transformer Deployment the InferenceService does not have": {
+			docs: isvc + scaledObject(`{name: llm-transformer}`),
+			want: []want{policytest.Warn(targetref.ID, "spec.scaleTargetRef.name", `apps/v1 Deployment "llm-transformer" does not exist`)},
+		},
+		"a predictor Deployment with no InferenceService": {
+			docs: scaledObject(`{name: llm-predictor}`),
 			want: []want{policytest.Warn(targetref.ID, "spec.scaleTargetRef.name", `apps/v1 Deployment "llm-predictor" does not exist`)},
 		},
 		"Deployment target present": {

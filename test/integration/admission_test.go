@@ -13,6 +13,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/webhooks"
 )
 
@@ -93,9 +94,14 @@ func TestShippedConfigurationIsWhatTheAPIServerUses(t *testing.T) {
 		t.Fatalf("%d validating and %d mutating webhooks installed, want %d and %d (the dispatch table)",
 			len(val.Webhooks), len(mut.Webhooks), want[webhooks.Validating], want[webhooks.Mutating])
 	}
+	// A validating webhook fails closed for a kind some rule can refuse.
+	failure := map[string]admissionregistrationv1.FailurePolicyType{}
+	for _, e := range webhooks.Endpoints() {
+		failure[strings.ToLower(e.Kind.GVK.Kind)+"."+string(e.Phase)+".scaleguard.io"] = webhooks.FailurePolicy(e, policies.Default)
+	}
 	for _, w := range val.Webhooks {
-		if *w.FailurePolicy != admissionregistrationv1.Fail || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
-			t.Errorf("%s: failurePolicy %s url %v", w.Name, *w.FailurePolicy, w.ClientConfig.URL)
+		if *w.FailurePolicy != failure[w.Name] || w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:") {
+			t.Errorf("%s: failurePolicy %s (want %s) url %v", w.Name, *w.FailurePolicy, failure[w.Name], w.ClientConfig.URL)
 		}
 	}
 	for _, w := range mut.Webhooks {

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,13 +63,14 @@ wait:
 	for _, want := range []string{
 		"DENIED   ScaledObject kthena-demo/my-modelserving   (examples/kthena/32-scaledobject-no-apiversion.yaml:1)",
 		"reason:  spec.scaleTargetRef.apiVersion: Forbidden: [target-ref]",
-		"warning: [target-ref] spec.scaleTargetRef.name",
+		"warning: [gpu-idle-cost] spec.minReplicaCount",
 		// The policy of examples/policy turns a denial into a warning.
 		"DENIED   InferenceService kserve-demo/huggingface-fbopt   (examples/kserve/10-inferenceservice-docs.yaml:1)",
 		"CREATED  ScaleGuardPolicy policy-demo   (examples/policy/10-scaleguardpolicy.yaml:1)",
 		"CREATED  InferenceService policy-demo/huggingface-fbopt   (examples/policy/20-inferenceservice-docs.yaml:1)",
 		"warning: [promql-unscoped] spec.predictor.autoScaling.metrics[0].external.metric.query: selector `vllm:num_requests_running` lacks namespace=\"policy-demo\"",
 		"kubeconfig: " + kubeconfig,
+		bin + " audit --kubeconfig " + kubeconfig,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -77,6 +79,7 @@ wait:
 	if b, err := os.ReadFile(kubeconfig); err != nil || !strings.Contains(string(b), "clusters:") {
 		t.Errorf("kubeconfig not written: %v", err)
 	}
+	auditDemo(t, bin, kubeconfig)
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -99,5 +102,68 @@ wait:
 	}
 	if !strings.Contains(strings.Join(out, "\n"), "stopping the control plane") {
 		t.Error("no teardown message")
+	}
+}
+
+// auditDemo runs the `scaleguard audit` line the demo prints: it judges
+// what the demo stored and prints those findings in check's format.
+func auditDemo(t *testing.T, bin, kubeconfig string) {
+	t.Helper()
+	cmd := exec.Command(bin, "audit", "--kubeconfig", kubeconfig, "-o", "json")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("audit of the demo: %v\nstderr: %s", err, stderr.String())
+	}
+	var rep struct {
+		Findings []struct{ Kind, Namespace, Name, Rule, Action, Field, Message string }
+		Summary  struct{ Objects, Denied, Warned, Mutated int }
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("audit -o json: %v\n%s", err, out)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		if f.Kind == "ScaledObject" && f.Namespace == "serving" && f.Name == "raw-vllm" && f.Rule == "gpu-idle-cost" &&
+			f.Action == "warn" && f.Field == "spec.minReplicaCount" && strings.Contains(f.Message, "GPU-hours a month") {
+			found = true
+		}
+		if f.Action == "deny" {
+			t.Errorf("the demo stored an object the audit denies: %+v", f)
+		}
+	}
+	if !found || rep.Summary.Objects == 0 || rep.Summary.Warned == 0 {
+		t.Errorf("audit of the demo lacks the raw-vllm idle-cost warning: %s", out)
+	}
+
+	// The same findings as SARIF, for code-scanning views.
+	cmd = exec.Command(bin, "audit", "--kubeconfig", kubeconfig, "-o", "sarif")
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	out, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("audit -o sarif of the demo: %v\nstderr: %s", err, stderr.String())
+	}
+	var sarif struct {
+		Version string
+		Runs    []struct {
+			Results []struct {
+				RuleID string
+				Level  string
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &sarif); err != nil {
+		t.Fatalf("audit -o sarif: %v\n%s", err, out)
+	}
+	idle := false
+	for _, run := range sarif.Runs {
+		for _, r := range run.Results {
+			idle = idle || (r.RuleID == "gpu-idle-cost" && r.Level == "warning")
+		}
+	}
+	if sarif.Version != "2.1.0" || !idle {
+		t.Errorf("audit -o sarif lacks version 2.1.0 or the idle-cost warning: %s", out)
 	}
 }

@@ -30,25 +30,26 @@ var expectedExamples = map[string]struct {
 	"conflicts/30-scaledobject.yaml:1":              {"denied", []string{"conflict-hpa"}},
 	"conflicts/31-scaledobject-takeover.yaml:1":     {"created", nil},
 	"conflicts/40-inferenceservice.yaml:1":          {"created", nil},
-	"conflicts/41-scaledobject-predictor.yaml:1":    {"denied", []string{"conflict-kserve", "target-ref"}},
+	"conflicts/41-scaledobject-predictor.yaml:1":    {"denied", []string{"conflict-kserve"}},
 	"conflicts/42-inferenceservice-fixed.yaml:1":    {"updated", nil},
-	"conflicts/43-scaledobject-admitted.yaml:1":     {"created", []string{"target-ref"}},
+	"conflicts/43-scaledobject-admitted.yaml:1":     {"created", nil},
 	"gpu/05-resourcequota.yaml:1":                   {"created", nil},
 	"gpu/10-deployment-raw-vllm.yaml:1":             {"created", nil},
 	"gpu/20-scaledobject-raw-vllm.yaml:1":           {"created", []string{"gpu-paused-default", "gpu-idle-cost", "gpu-quota", "promql-aggregation"}},
 	"kserve/10-inferenceservice-docs.yaml:1":        {"denied", []string{"promql-unscoped", "promql-aggregation"}},
 	"kserve/11-inferenceservice-docs-scoped.yaml:1": {"created", nil},
 	"kserve/20-inferenceservice-opt.yaml:1":         {"created", nil},
-	"kserve/21-scaledobject-ttft.yaml:1":            {"created", []string{"target-ref"}},
+	"kserve/21-scaledobject-ttft.yaml:1":            {"created", nil},
 	"kthena/10-modelserving.yaml:1":                 {"created", nil},
-	"kthena/20-podmonitor.yaml:1":                   {"created", nil},
+	"kthena/20-podmonitor.yaml:1":                   {"created", []string{"monitor-port"}},
 	"kthena/21-router.yaml:1":                       {"created", nil},
 	"kthena/21-router.yaml:20":                      {"created", nil},
-	"kthena/21-router.yaml:36":                      {"created", nil},
-	"kthena/30-scaledobject-as-proposed.yaml:1":     {"denied", []string{"promql-unscoped", "promql-aggregation", "gpu-paused-default", "gpu-idle-cost"}},
+	"kthena/21-router.yaml:36":                      {"created", []string{"monitor-selector-overmatch"}},
+	"kthena/30-scaledobject-as-proposed.yaml:1":     {"denied", []string{"promql-unscoped", "promql-aggregation", "gpu-paused-default", "gpu-idle-cost", "trigger-metadata"}},
 	"kthena/31-scaledobject-no-kind.yaml:1":         {"denied", []string{"target-ref", "gpu-paused-default"}},
 	"kthena/32-scaledobject-no-apiversion.yaml:1":   {"denied", []string{"target-ref"}},
 	"kthena/33-scaledobject-fixed.yaml:1":           {"created", []string{"gpu-paused-default"}},
+	"kthena/34-scaledobject-pod-label.yaml:1":       {"updated", []string{"gpu-paused-default", "promql-label-source"}},
 	"policy/10-scaleguardpolicy.yaml:1":             {"created", nil},
 	// kserve/10 again, under the policy: admitted with the same findings as warnings.
 	"policy/20-inferenceservice-docs.yaml:1": {"created", []string{"promql-unscoped", "promql-aggregation"}},
@@ -62,7 +63,13 @@ const pausedPatch = `add /metadata/annotations {"autoscaling.keda.sh/paused":"tr
 // an example not listed).
 var expectedPatches = map[string][]string{
 	"gpu/20-scaledobject-raw-vllm.yaml:1": {pausedPatch},
-	"kthena/33-scaledobject-fixed.yaml:1": {pausedPatch},
+	"kthena/20-podmonitor.yaml:1": {
+		"add /spec/podMetricsEndpoints/0/portNumber 8000",
+		"remove /spec/podMetricsEndpoints/0/port",
+		"remove /spec/podMetricsEndpoints/0/targetPort",
+	},
+	"kthena/33-scaledobject-fixed.yaml:1":     {pausedPatch},
+	"kthena/34-scaledobject-pod-label.yaml:1": {pausedPatch},
 }
 
 // ruleRef finds "[rule-id] " at the start of a finding's text; field paths
@@ -75,7 +82,7 @@ func TestExamplesThroughTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs, seen)
+	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs, waitSeen)
 	if err != nil {
 		t.Fatal(err)
 	}

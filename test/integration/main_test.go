@@ -34,7 +34,7 @@ var (
 	// view is the running server's view, to wait for objects it must see.
 	view *clusterview.Cache
 	// seen waits for objects serve must see, ScaleGuardPolicies included.
-	seen      controlplane.Seen
+	waitSeen  controlplane.Seen
 	env       *controlplane.Env
 	probeAddr string
 	metrics   string
@@ -88,7 +88,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		return 1
 	}
-	view, seen = srv.View, srv.WaitSeen
+	view, waitSeen = srv.View, srv.WaitSeen
 	var runErr error
 	finished := make(chan struct{})
 	go func() { runErr = srv.Manager.Start(ctx); close(finished) }()

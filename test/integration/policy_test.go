@@ -87,25 +87,25 @@ spec:
 `, name, ns, annotations, name))
 }
 
-// verdict is what the API server answered a server-side dry-run create.
-type verdict struct {
+// dryVerdict is what the API server answered a server-side dry-run create.
+type dryVerdict struct {
 	denied   bool
 	message  string
 	warnings []string
 	stored   *unstructured.Unstructured
 }
 
-func (v verdict) String() string {
+func (v dryVerdict) String() string {
 	return fmt.Sprintf("denied=%v message=%q warnings=%q", v.denied, v.message, v.warnings)
 }
 
-func dryRun(t *testing.T, obj *unstructured.Unstructured) verdict {
+func dryRun(t *testing.T, obj *unstructured.Unstructured) dryVerdict {
 	t.Helper()
 	var warns []string
 	c := newClient(t, &warns)
 	o := obj.DeepCopy()
 	err := c.Create(context.Background(), o, client.DryRunAll)
-	v := verdict{warnings: warns, stored: o}
+	v := dryVerdict{warnings: warns, stored: o}
 	if err != nil {
 		if !apierrors.IsInvalid(err) {
 			t.Fatalf("dry run of %s: %v", obj.GetName(), err)
@@ -132,7 +132,7 @@ func until(t *testing.T, what string, timeout time.Duration, check func() (bool,
 	return 0
 }
 
-func warned(v verdict, rule, fragment string) bool {
+func warned(v dryVerdict, rule, fragment string) bool {
 	for _, w := range v.warnings {
 		if strings.HasPrefix(w, "["+rule+"]") && strings.Contains(w, fragment) {
 			return true
@@ -310,7 +310,7 @@ func TestExemptionAnnotation(t *testing.T) {
 	if err := c.Create(context.Background(), withReason.DeepCopy()); err != nil {
 		t.Fatalf("an exempt object was refused: %v", err)
 	}
-	if !warned(verdict{warnings: warns}, "promql-unscoped", "(exempted by scaleguard.io/exempt: one model per namespace here, ticket OPS-42)") {
+	if !warned(dryVerdict{warnings: warns}, "promql-unscoped", "(exempted by scaleguard.io/exempt: one model per namespace here, ticket OPS-42)") {
 		t.Errorf("warnings %q; want the denial as a warning naming the reason", warns)
 	}
 

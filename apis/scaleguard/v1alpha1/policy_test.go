@@ -130,6 +130,8 @@ func TestValidatePolicyPutsEachProblemOnItsField(t *testing.T) {
 		{field.ErrorTypeInvalid, "spec.promql.extraMetrics[0]", `"not-a-metric" is not a metric name`},
 		{field.ErrorTypeInvalid, "spec.conflicts.kserveDefaultDeploymentMode", `"raw" is not one of Standard`},
 		{field.ErrorTypeInvalid, "spec.conflicts.gitOpsTrackingLabels[0]", "name part must consist of"},
+		{field.ErrorTypeInvalid, "spec.limits.maxQueryLength", "-1 is negative"},
+		{field.ErrorTypeInvalid, "spec.prometheus.address", "is not an http or https URL"},
 		{field.ErrorTypeNotFound, "spec.exemptions[0].rules[0]", "gpu-unpauzed"},
 		{field.ErrorTypeInvalid, "spec.exemptions[0].namespaces[0]", "a lowercase RFC 1123 label"},
 		{field.ErrorTypeForbidden, "spec.exemptions[0].names", "give objectSelector or names, not both"},

@@ -69,7 +69,7 @@ func validateSettings(s *Settings, spec *field.Path, ruleExists func(string) boo
 	}
 	kinds("scalableKinds", s.TargetRef.ScalableKinds, 0)
 	kinds("unscalableKinds", s.TargetRef.UnscalableKinds, len(s.TargetRef.ScalableKinds))
-	for _, section := range [][]string{s.GPU.validate(), s.PromQL.validate(), s.Conflicts.validate()} {
+	for _, section := range [][]string{s.GPU.validate(), s.PromQL.validate(), s.Conflicts.validate(), s.Limits.validate(), s.Prometheus.validate()} {
 		for _, f := range section {
 			found = append(found, f)
 			path, reason, _ := strings.Cut(f, ": ")

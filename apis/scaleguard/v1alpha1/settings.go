@@ -49,6 +49,11 @@ type Settings struct {
 	PromQL PromQLSettings `json:"promql"`
 	// Conflicts configures the conflict-* rules.
 	Conflicts ConflictSettings `json:"conflicts"`
+	// Limits bound the work one object may cost: the size of the PromQL
+	// queries read and the number of findings reported.
+	Limits LimitSettings `json:"limits"`
+	// Prometheus configures the audit's live query check.
+	Prometheus PrometheusSettings `json:"prometheus,omitempty"`
 }
 
 // RuleOverride is an administrator's choice for one rule.
@@ -92,6 +97,11 @@ func DefaultSettings() *Settings {
 				{APIVersion: "workload.serving.volcano.sh/v1alpha1", Kind: "ModelServing"},
 				{APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout"},
 				{APIVersion: "leaderworkerset.x-k8s.io/v1", Kind: "LeaderWorkerSet"},
+				// Operator kinds whose pods scaleguard cannot see: the vLLM
+				// production-stack operator's runtime and NVIDIA Dynamo's
+				// per-service scaling adapter.
+				{APIVersion: "production-stack.vllm.ai/v1alpha1", Kind: "VLLMRuntime"},
+				{APIVersion: "nvidia.com/v1alpha1", Kind: "DynamoGraphDeploymentScalingAdapter"},
 			},
 			UnscalableKinds: []KindRef{
 				{APIVersion: "apps/v1", Kind: "DaemonSet"},
@@ -102,6 +112,7 @@ func DefaultSettings() *Settings {
 		GPU:       DefaultGPUSettings(),
 		PromQL:    DefaultPromQLSettings(),
 		Conflicts: DefaultConflictSettings(),
+		Limits:    DefaultLimitSettings(),
 	}
 }
 
@@ -143,6 +154,8 @@ func (s *Settings) Validate(ruleExists func(id string) bool) error {
 	errs = append(errs, s.GPU.validate()...)
 	errs = append(errs, s.PromQL.validate()...)
 	errs = append(errs, s.Conflicts.validate()...)
+	errs = append(errs, s.Limits.validate()...)
+	errs = append(errs, s.Prometheus.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid settings: %s", strings.Join(errs, "; "))
 	}

@@ -1,0 +1,91 @@
+package monitor
+
+import (
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// podTargets is what a PodMonitor selects: the pod templates its selector
+// selects (or may select) in the namespaces it looks in.
+type podTargets struct {
+	names     []string
+	all       bool
+	templates []podTemplate
+}
+
+// podTargetsKey and serviceTargetsKey memoise the resolution of the
+// monitor under judgement for every rule of the family.
+type (
+	podTargetsKey     struct{}
+	serviceTargetsKey struct{}
+)
+
+// resolvePodMonitor resolves what pm selects through the view.
+func resolvePodMonitor(pm *monitoringv1.PodMonitor, in *policies.Input) podTargets {
+	return in.Memo(podTargetsKey{}, func() any {
+		var t podTargets
+		t.names, t.all = namespaces(in.Namespace(), pm.Spec.NamespaceSelector)
+		if !validSelector(&pm.Spec.Selector) {
+			return t
+		}
+		keep := func(tmpl podTemplate) {
+			if tmpl.selects(&pm.Spec.Selector) != no {
+				t.templates = append(t.templates, tmpl)
+			}
+		}
+		if t.all {
+			eachTemplate(in.View, "", keep)
+		}
+		for _, ns := range t.names {
+			eachTemplate(in.View, ns, keep)
+		}
+		return t
+	}).(podTargets)
+}
+
+// serviceTargets is what a ServiceMonitor selects: Services, and the pod
+// templates behind each.
+type serviceTargets struct {
+	names    []string
+	all      bool
+	services []*corev1.Service
+	// pods are the templates each Service's selector selects (or may).
+	pods map[*corev1.Service][]podTemplate
+}
+
+// resolveServiceMonitor resolves what sm selects through the view.
+func resolveServiceMonitor(sm *monitoringv1.ServiceMonitor, in *policies.Input) serviceTargets {
+	return in.Memo(serviceTargetsKey{}, func() any {
+		t := serviceTargets{pods: map[*corev1.Service][]podTemplate{}}
+		t.names, t.all = namespaces(in.Namespace(), sm.Spec.NamespaceSelector)
+		if !validSelector(&sm.Spec.Selector) {
+			return t
+		}
+		scopes := t.names
+		if t.all {
+			scopes = []string{""}
+		}
+		byNamespace := map[string][]podTemplate{}
+		for _, ns := range scopes {
+			for _, svc := range in.View.Services(ns) {
+				if (labelSet{known: svc.Labels}).selects(&sm.Spec.Selector) != yes {
+					continue
+				}
+				t.services = append(t.services, svc)
+				tmpls, ok := byNamespace[svc.Namespace]
+				if !ok {
+					tmpls = templatesIn(in.View, svc.Namespace)
+					byNamespace[svc.Namespace] = tmpls
+				}
+				for _, tmpl := range tmpls {
+					if tmpl.selectsMap(svc.Spec.Selector) != no {
+						t.pods[svc] = append(t.pods[svc], tmpl)
+					}
+				}
+			}
+		}
+		return t
+	}).(serviceTargets)
+}
