@@ -33,7 +33,7 @@ const leaseNamespace = "scaleguard-system"
 var (
 	// view is the running server's view, to wait for objects it must see.
 	view *clusterview.Cache
-	// seen waits for objects serve must see, ScaleGuardPolicies included.
+	// waitSeen waits for objects serve must see, ScaleGuardPolicies included.
 	waitSeen  controlplane.Seen
 	env       *controlplane.Env
 	probeAddr string
