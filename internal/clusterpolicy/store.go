@@ -262,3 +262,65 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// ReadOnce reads the cluster's ScaleGuardPolicies once through r, a live
+// client (the audit from a workstation), and returns a store over that
+// snapshot: its lookups make no further calls. Policies are parsed and
+// kept in force as serve does (the last good generation from
+// status.appliedSpec when the newest is refused). Refused lists what was
+// refused, for the caller to say.
+func ReadOnce(ctx context.Context, r client.Reader, mapper meta.RESTMapper, reg *policies.Registry, base *policies.Settings,
+	namespaces func(string) (*corev1.Namespace, bool), log logr.Logger) (*Store, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(GVK.GroupVersion().WithKind(GVK.Kind + "List"))
+	snap := &snapshot{}
+	s := newStore(snap, reg, base, namespaces, log)
+	if _, err := mapper.RESTMapping(GVK.GroupKind(), GVK.Version); err != nil {
+		if meta.IsNoMatchError(err) {
+			return s, nil
+		}
+		return nil, fmt.Errorf("discovering %s: %w", GVK, err)
+	}
+	if err := r.List(ctx, list); err != nil {
+		return nil, fmt.Errorf("listing ScaleGuardPolicies: %w", err)
+	}
+	snap.items = list.Items
+	s.served = true
+	s.Current()
+	return s, nil
+}
+
+// Refused lists the policies whose newest generation is refused, with
+// what stays in force.
+func (s *Set) Refused() []string {
+	var out []string
+	for _, p := range s.policies {
+		if p.Refused == "" {
+			continue
+		}
+		inForce := "nothing stays in force"
+		if p.Spec != nil {
+			inForce = fmt.Sprintf("generation %d stays in force", p.InForce)
+		}
+		out = append(out, fmt.Sprintf("ScaleGuardPolicy %q: generation %d is refused (%s): %s", p.Name, p.Generation, inForce, p.Refused))
+	}
+	return out
+}
+
+// snapshot is a client.Reader over a list read once.
+type snapshot struct {
+	items []unstructured.Unstructured
+}
+
+func (r *snapshot) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return fmt.Errorf("a snapshot of ScaleGuardPolicies is only listed")
+}
+
+func (r *snapshot) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
+	l, ok := list.(*unstructured.UnstructuredList)
+	if !ok {
+		return fmt.Errorf("a snapshot of ScaleGuardPolicies lists unstructured objects, not %T", list)
+	}
+	l.Items = r.items
+	return nil
+}

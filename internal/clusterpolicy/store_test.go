@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -177,5 +178,33 @@ func BenchmarkStoreSettingsFor(b *testing.B) {
 		if s.SettingsFor("chat") == nil {
 			b.Fatal("no settings")
 		}
+	}
+}
+
+func TestReadOnce(t *testing.T) {
+	mapper := meta.NewDefaultRESTMapper(nil)
+	r := &listReader{}
+	r.set(
+		policyObject(t, "relax", "u1", 1, "1", `{"rules":{"target-ref":{"action":"Warn"}}}`),
+		policyObject(t, "stale", "u2", 2, "2", `{"rules":{"promql-retired":{"action":"Off"}}}`),
+	)
+	s, err := ReadOnce(context.Background(), r, mapper, policies.Default, nil, noNamespaces, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Served() || s.SettingsFor("x").Enforcement("target-ref") != policies.Enforce {
+		t.Error("a cluster without the CRD: want no policy")
+	}
+	mapper.Add(GVK, meta.RESTScopeRoot)
+	if s, err = ReadOnce(context.Background(), r, mapper, policies.Default, nil, noNamespaces, logr.Discard()); err != nil {
+		t.Fatal(err)
+	}
+	r.set() // read once: later changes are not seen
+	if got := s.SettingsFor("x").Enforcement("target-ref"); got != policies.WarnOnly {
+		t.Errorf("target-ref %s, want Warn", got)
+	}
+	refused := s.Current().Refused()
+	if len(refused) != 1 || !strings.HasPrefix(refused[0], `ScaleGuardPolicy "stale": generation 2 is refused (nothing stays in force): spec.rules[promql-retired]`) {
+		t.Errorf("refused %q", refused)
 	}
 }
