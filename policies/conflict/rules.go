@@ -5,6 +5,7 @@ import (
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
 const updateDoc = "On UPDATE, a conflict the stored object already had with the same object is admitted with a warning, so the object can be edited and fixed; " +
@@ -84,6 +85,21 @@ func init() {
 				"into another namespace, and ScaledObjects are matched there. A targetRef Kthena refuses (another kind, another group) scales nothing and is ignored.\n\n" +
 				"Denied: a ScaledObject on a ModelServing a policy or binding targets, and a policy or binding whose target a ScaledObject already scales.\n\n" + updateDoc,
 			Check: checkKthena,
+		},
+		policies.Rule{
+			ID:      AutoscalerID,
+			Kinds:   append([]schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler}, autoscalers.Kinds()...),
+			Action:  policies.Deny,
+			Summary: "a ScaledObject or HPA scales a workload another cataloged autoscaler (AIBrix, NVIDIA NIM operator, Knative Serving, KubeAI, KAITO) already scales, and the reverse",
+			Doc: "Several projects of the ecosystem scale a workload's replicas with a controller of their own. The catalogue (`policies/autoscalers`, each entry citing " +
+				"the project's source and version) says, for each such kind, which workload it scales and in which mode:\n\n" + autoscalers.Markdown() + "\n\n" +
+				"Denied: a ScaledObject or HPA on a workload one of them scales in such a mode, and such an autoscaler created (or updated into a mode that scales) " +
+				"while a ScaledObject or HPA already scales its workload. Several on one workload are named in one finding, so N objects on a workload give N findings. " +
+				"`check` needs only the autoscaler in the manifest set (its HPA or ScaledObject does not exist yet). The HPA or ScaledObject such an autoscaler creates is " +
+				"judged at the autoscaler: `conflict-hpa` and `conflict-scaledobject` leave it out while its autoscaler is in the view in a mode that creates it, and a denial " +
+				"on it becomes a warning. An autoscaler in no listed mode (KubeAI with `autoscalingDisabled: true`, an InferenceSet without auto-provisioning, a NIMService " +
+				"with neither `spec.scale.enabled` nor `spec.replicas`) scales nothing and is not judged; a Knative Service an InferenceService generated is left to `conflict-kserve`.\n\n" + updateDoc,
+			Check: checkAutoscaler,
 		},
 		policies.Rule{
 			ID:      GitOpsID,

@@ -50,7 +50,7 @@ func admit(t testing.TB, reg *policies.Registry, now time.Time, docs string, set
 	view := clusterview.NewManifests()
 	var target *manifests.Object
 	for i, o := range objs {
-		if !apis.Scheme.Recognizes(o.GVK) {
+		if !apis.Recognizes(o.GVK) {
 			continue
 		}
 		obj, err := apis.Decode(o.GVK, o.JSON)
