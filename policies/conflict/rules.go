@@ -102,6 +102,24 @@ func init() {
 			Check: checkAutoscaler,
 		},
 		policies.Rule{
+			ID:      VPAID,
+			Kinds:   []schema.GroupVersionKind{apis.VerticalPodAutoscaler, apis.HorizontalPodAutoscaler, apis.ScaledObject, apis.InferenceService},
+			Action:  policies.Warn,
+			Summary: "a VerticalPodAutoscaler in an updating mode rewrites the cpu or memory requests of pods an HPA, ScaledObject or KServe scales on that resource's utilisation",
+			Doc: "Utilisation is usage divided by the request. A VPA that rewrites the request moves the utilisation the horizontal autoscaler acts on, so each resize " +
+				"triggers a scale and the two chase each other; Kubernetes documents a VPA beside an HPA on cpu or memory as unsupported. " +
+				"(kubernetes/autoscaler vertical-pod-autoscaler, vertical-pod-autoscaler-1.7.1: types.go for the modes and `controlledResources`.)\n\n" +
+				"Warned, on either side: a VPA whose `updatePolicy.updateMode` is unset (Recreate), `Recreate`, `Auto`, `InPlaceOrRecreate` or `InPlace`, and whose container " +
+				"policies control cpu or memory (the default: both; a container's own policy, else the `*` policy), on the workload of an HPA with a `Resource` or " +
+				"`ContainerResource` metric of that resource and target type `Utilization`, a ScaledObject with a `cpu` or `memory` trigger (metricType `Utilization`, KEDA's default), " +
+				"or an InferenceService in raw mode whose KServe autoscaler scales on it (no `autoScaling.metrics` and no `scaleMetric` means cpu at 80%). " +
+				"The HPAs KEDA and KServe generate are named through their ScaledObject or InferenceService; those other controllers generate are named on the VPA's side.\n\n" +
+				"Silent: `updateMode: Off` (recommendations only) and `Initial` (requests set only when a pod is created), a VPA that leaves the resource out, " +
+				"an HPA or trigger on `AverageValue`, and any custom, external, pods or object metric (requests waiting, KV-cache use). " +
+				"The fix: leave the resource out of `controlledResources`, or `updateMode: Off`, or scale on a metric that is not cpu or memory.",
+			Check: checkVPA,
+		},
+		policies.Rule{
 			ID:      GitOpsID,
 			Kinds:   []schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler, apis.ModelServing, apis.AutoscalingPolicy, apis.AutoscalingPolicyBinding},
 			Action:  policies.Warn,
