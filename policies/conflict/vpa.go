@@ -12,10 +12,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/apis"
-	"github.com/scaleguard/scaleguard/policies/autoscalers"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
 // VPAID is the rule ID of conflict-vpa.
