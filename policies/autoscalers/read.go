@@ -347,3 +347,21 @@ func Kinds() []schema.GroupVersionKind {
 	}
 	return out
 }
+
+// GeneratesWorkload reports whether an autoscaler of the view creates the
+// workload ref (a NIMService's Deployment, a Knative revision's), and
+// names it: the workload appears when that controller reconciles.
+func GeneratesWorkload(view policies.ClusterView, ref policies.WorkloadRef) (string, bool) {
+	for i := range Catalogue {
+		a := &Catalogue[i]
+		if a.Target.Kind == "" {
+			continue
+		}
+		for _, u := range view.Autoscalers(a.GVK.GroupKind(), ref.Namespace) {
+			if t, ok := a.TargetsOf(u); ok && t.Matches(ref) {
+				return fmt.Sprintf("%s %q", a.GVK.Kind, u.GetName()), true
+			}
+		}
+	}
+	return "", false
+}
