@@ -268,7 +268,7 @@ func scalersOnTargetsOf(u *unstructured.Unstructured, a *autoscalers.Autoscaler,
 			c.group = t.others
 		}
 		c.finding = policies.Denyf(path,
-			"in mode %s %s, and %s already scales %s; two autoscalers overwrite each other's spec.replicas and the workload flaps: delete %s first, or %s",
+			"with %s, %s, and %s already scales %s; two autoscalers overwrite each other's spec.replicas and the workload flaps: delete %s first, or %s",
 			self.mode.Describe(u), doesTo(self, w), t.others.names(), w, t.others.names(), self.mode.FixFor(u))
 		out = append(out, c)
 	}

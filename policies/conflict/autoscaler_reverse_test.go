@@ -19,7 +19,7 @@ func TestConflictAutoscalerFromTheAutoscaler(t *testing.T) {
 		"AIBrix PodAutoscaler on a Deployment a ScaledObject scales": {
 			docs: scaledObject("llm", `{name: llm}`) + podAutoscaler("llm-pa", "llm", "HPA"),
 			want: []want{policytest.Deny(conflict.AutoscalerID, "spec.scaleTargetRef",
-				`in mode scalingStrategy HPA AIBrix creates the HPA "llm-pa-hpa" on the workload "llm" (apps/v1 Deployment), and ScaledObject "llm" already scales`,
+				`with scalingStrategy HPA, AIBrix creates the HPA "llm-pa-hpa" on the workload "llm" (apps/v1 Deployment), and ScaledObject "llm" already scales`,
 				`delete ScaledObject "llm" first, or delete PodAutoscaler "llm-pa"`)},
 		},
 		"AIBrix PodAutoscaler on a Deployment an HPA scales": {
@@ -39,7 +39,7 @@ func TestConflictAutoscalerFromTheAutoscaler(t *testing.T) {
 		"NIMService with spec.scale.enabled on a Deployment a ScaledObject scales": {
 			docs: scaledObject("llama", `{name: llama}`) + nimService("llama", nimScale),
 			want: []want{policytest.Deny(conflict.AutoscalerID, "spec.scale.enabled",
-				`in mode spec.scale.enabled: true NVIDIA NIM operator creates the HPA "llama" on the workload "llama" (apps/v1 Deployment)`,
+				`with spec.scale.enabled: true, NVIDIA NIM operator creates the HPA "llama" on the workload "llama" (apps/v1 Deployment)`,
 				`set spec.scale.enabled: false on NIMService "llama" and leave spec.replicas unset`)},
 		},
 		"NIMService without scaling leaves a ScaledObject alone": {
@@ -53,7 +53,7 @@ func TestConflictAutoscalerFromTheAutoscaler(t *testing.T) {
 		"KubeAI Model a ScaledObject scales": {
 			docs: scaledObject("qwen", `{apiVersion: kubeai.org/v1, kind: Model, name: qwen}`) + kubeAIModel("qwen", ""),
 			want: []want{policytest.Deny(conflict.AutoscalerID, "spec.autoscalingDisabled",
-				`in mode autoscalingDisabled unset KubeAI writes the replicas of this Model, and ScaledObject "qwen" already scales this Model`,
+				`with autoscalingDisabled unset, KubeAI writes the replicas of this Model, and ScaledObject "qwen" already scales this Model`,
 				`set spec.autoscalingDisabled: true on Model "qwen"`)},
 		},
 		"KubeAI Model with autoscaling disabled": {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
 // ID is the rule's stable ID.
@@ -32,7 +33,8 @@ func init() {
 			"no kind while the namespace has a ModelServing, StatefulSet or InferenceService of that name and no Deployment. The message gives the exact scaleTargetRef to write.\n\n" +
 			"Warned: the target does not exist yet (GitOps tools apply objects in any order; KEDA reports the ScaledObject not ready until it appears), " +
 			"for the kinds scaleguard reads (Deployment, StatefulSet, ModelServing, LeaderWorkerSet). Not warned: a Deployment KServe creates for an InferenceService " +
-			"of the namespace (`<isvc>-predictor`, `<isvc>-<name>-predictor`, `<isvc>-transformer`, `<isvc>-explainer`), which appears when KServe reconciles it.\n\n" +
+			"of the namespace (`<isvc>-predictor`, `<isvc>-<name>-predictor`, `<isvc>-transformer`, `<isvc>-explainer`), which appears when KServe reconciles it, " +
+			"nor one a cataloged autoscaler's controller creates (a NIMService's Deployment, a Knative Service's revision Deployments).\n\n" +
 			"An HPA a person wrote (one without a controller owner) is warned, never denied, when its target is not in the view while a workload of the same kind " +
 			"and a similar name is (one name is the other with a dash-separated prefix or suffix, as a Helm release adds, or they differ by at most two characters): " +
 			"the name a chart hardcodes. A target that is simply not there yet, or that KServe or a cataloged autoscaler (a NIMService's Deployment) creates, is not judged.",
@@ -138,6 +140,9 @@ func checkExists(so *kedav1alpha1.ScaledObject, ref *kedav1alpha1.ScaleTarget, i
 	}
 	if _, ok := policies.LookupWorkload(in.View, target); ok {
 		return nil
+	}
+	if _, ok := autoscalers.GeneratesWorkload(in.View, target); ok {
+		return nil // a cataloged autoscaler's controller creates it (a NIMService's Deployment).
 	}
 	ns := target.Namespace
 	if target.GroupKind() == policies.DeploymentKind {

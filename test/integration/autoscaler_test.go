@@ -41,7 +41,7 @@ func TestConflictAutoscalerBothOrders(t *testing.T) {
 		fragments     []string
 	}{
 		{"ScaledObject then PodAutoscaler", so, pa("HPA"), "spec.scaleTargetRef",
-			[]string{`in mode scalingStrategy HPA AIBrix creates the HPA "llm-pa-hpa" on the workload "llm" (apps/v1 Deployment), and ScaledObject "llm" already scales`}},
+			[]string{`with scalingStrategy HPA, AIBrix creates the HPA "llm-pa-hpa" on the workload "llm" (apps/v1 Deployment), and ScaledObject "llm" already scales`}},
 		{"HPA then PodAutoscaler", fmt.Sprintf(cfHPA, "llm", "llm"), pa("KPA"), "spec.scaleTargetRef",
 			[]string{`AIBrix writes the replicas of the workload "llm"`, `HorizontalPodAutoscaler "llm" already scales`}},
 		{"PodAutoscaler then ScaledObject", pa("APA"), so, "spec.scaleTargetRef",
