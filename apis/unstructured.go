@@ -24,8 +24,10 @@ var (
 	KnativeService = schema.GroupVersionKind{Group: "serving.knative.dev", Version: "v1", Kind: "Service"}
 	// KubeAIModel is a KubeAI Model.
 	KubeAIModel = schema.GroupVersionKind{Group: "kubeai.org", Version: "v1", Kind: "Model"}
-	// InferenceSet is a KAITO InferenceSet.
-	InferenceSet = schema.GroupVersionKind{Group: "kaito.sh", Version: "v1beta1", Kind: "InferenceSet"}
+	// InferenceSet is a KAITO InferenceSet: v1alpha1, which every KAITO
+	// release with InferenceSets serves (v0.8 to v0.10 serve only it;
+	// v0.11 and later serve v1beta1 beside it).
+	InferenceSet = schema.GroupVersionKind{Group: "kaito.sh", Version: "v1alpha1", Kind: "InferenceSet"}
 )
 
 // unstructuredKinds are the guarded kinds read as unstructured data.
