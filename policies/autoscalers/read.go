@@ -3,6 +3,7 @@ package autoscalers
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -175,7 +176,7 @@ type Targets struct {
 	// Fixed are the workload names when they are known.
 	Fixed []string
 	// patterns match the names of revision workloads.
-	patterns []*regexp.Regexp
+	patterns []namePattern
 	// Path is the field that names the target (for findings), nil when
 	// the object itself or its generated workload is the target.
 	Path *field.Path
@@ -196,9 +197,11 @@ func (a *Autoscaler) TargetsOf(obj *unstructured.Unstructured) (Targets, bool) {
 		gvk := obj.GroupVersionKind()
 		return Targets{Group: gvk.Group, Kind: gvk.Kind, APIVersion: gvk.GroupVersion().String(), Namespace: ns, Fixed: []string{obj.GetName()}, Self: true}, obj.GetName() != ""
 	case len(t.Ref) > 0:
-		apiVersion := Value(obj, append(append([]string{}, t.Ref...), "apiVersion"))
-		kind := Value(obj, append(append([]string{}, t.Ref...), "kind"))
-		name := Value(obj, append(append([]string{}, t.Ref...), "name"))
+		ref, ok := refAt(obj, t.Ref)
+		if !ok {
+			return Targets{}, false
+		}
+		apiVersion, kind, name := str(ref["apiVersion"]), str(ref["kind"]), str(ref["name"])
 		if kind == "" || name == "" {
 			return Targets{}, false
 		}
@@ -212,11 +215,19 @@ func (a *Autoscaler) TargetsOf(obj *unstructured.Unstructured) (Targets, bool) {
 	out := Targets{Group: gv.Group, Kind: t.Kind, APIVersion: t.APIVersion, Namespace: ns}
 	for _, n := range t.Names {
 		if t.Revisions {
-			re, ok := expandOK(n, obj, true)
+			tm, ok := templates[n]
 			if !ok {
 				continue
 			}
-			if p, err := regexp.Compile("^(?:" + re + ")$"); err == nil {
+			p := namePattern{re: tm.re}
+			p.values = make([]string, len(tm.fields))
+			for i, f := range tm.fields {
+				p.values[i] = obj.GetName()
+				if f != nil {
+					p.values[i] = Value(obj, f)
+				}
+			}
+			if !slices.Contains(p.values, "") {
 				out.patterns = append(out.patterns, p)
 			}
 			continue
@@ -239,12 +250,64 @@ func (t Targets) Matches(ref policies.WorkloadRef) bool {
 		}
 	}
 	for _, p := range t.patterns {
-		if p.MatchString(ref.Name) {
+		if p.matches(ref.Name) {
 			return true
 		}
 	}
 	return false
 }
+
+// nameTemplate is a name of Target.Names compiled once: its placeholders
+// become capture groups, compared with the object's values on a match,
+// so that judging an object compiles nothing.
+type nameTemplate struct {
+	re *regexp.Regexp
+	// fields are the placeholders' paths, nil for {name}.
+	fields [][]string
+}
+
+// namePattern is a template with one object's values.
+type namePattern struct {
+	re     *regexp.Regexp
+	values []string
+}
+
+func (p namePattern) matches(name string) bool {
+	m := p.re.FindStringSubmatch(name)
+	if m == nil {
+		return false
+	}
+	for i, v := range p.values {
+		if m[i+1] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// templates are the compiled names of the catalogue's revision targets.
+var templates = func() map[string]nameTemplate {
+	out := map[string]nameTemplate{}
+	for _, a := range Catalogue {
+		if !a.Target.Revisions {
+			continue
+		}
+		for _, n := range a.Target.Names {
+			var tm nameTemplate
+			re := placeholder.ReplaceAllStringFunc(n, func(ph string) string {
+				var path []string
+				if f := ph[1 : len(ph)-1]; f != "name" {
+					path = strings.Split(f, ".")
+				}
+				tm.fields = append(tm.fields, path)
+				return "(.+)"
+			})
+			tm.re = regexp.MustCompile("^(?:" + re + ")$")
+			out[n] = tm
+		}
+	}
+	return out
+}()
 
 // Refs are the fixed targets as workload references (none for revision
 // workloads, which are found by Matches).
@@ -364,4 +427,24 @@ func GeneratesWorkload(view policies.ClusterView, ref policies.WorkloadRef) (str
 		}
 	}
 	return "", false
+}
+
+// refAt is the map at path (a reference), without copying.
+func refAt(obj *unstructured.Unstructured, path []string) (map[string]any, bool) {
+	var cur any = obj.Object
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = m[p]
+	}
+	m, ok := cur.(map[string]any)
+	return m, ok
+}
+
+// str is a string value, "" for anything else.
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }

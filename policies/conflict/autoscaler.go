@@ -81,7 +81,10 @@ func scalersOf(target policies.WorkloadRef, view policies.ClusterView) []scaler 
 	for i := range autoscalers.Catalogue {
 		a := &autoscalers.Catalogue[i]
 		for _, u := range view.Autoscalers(a.GVK.GroupKind(), target.Namespace) {
-			if s, ok := activeScaler(u, a); ok && s.targets.Matches(target) {
+			if t, ok := a.TargetsOf(u); !ok || !t.Matches(target) {
+				continue // the cheap test first: most autoscalers scale other workloads.
+			}
+			if s, ok := activeScaler(u, a); ok {
 				out = append(out, s)
 			}
 		}
