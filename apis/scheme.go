@@ -20,13 +20,15 @@ import (
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
+	sgv1alpha1 "github.com/scaleguard/scaleguard/apis/scaleguard/v1alpha1"
 	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
 )
 
-// Scheme knows the built-in kinds, KEDA, prometheus-operator and the local
+// Scheme knows the built-in kinds, KEDA, prometheus-operator, the local
 // KServe, Kthena, Argo Rollouts, LeaderWorkerSet, KEDA HTTP add-on and
-// VerticalPodAutoscaler views. The autoscaler kinds of the catalogue are not
-// in it: they are read as unstructured data (unstructured.go).
+// VerticalPodAutoscaler views, and scaleguard's own ScaleGuardPolicy. The
+// autoscaler kinds of the catalogue are not in it: they are read as
+// unstructured data (unstructured.go).
 var Scheme = runtime.NewScheme()
 
 func init() {
@@ -38,6 +40,7 @@ func init() {
 	utilruntime.Must(argov1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(lwsv1.AddToScheme(Scheme))
 	utilruntime.Must(kedahttpv1alpha1.AddToScheme(Scheme))
+	utilruntime.Must(sgv1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(vpav1.AddToScheme(Scheme))
 }
 
