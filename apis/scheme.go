@@ -21,11 +21,14 @@ import (
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 	sgv1alpha1 "github.com/scaleguard/scaleguard/apis/scaleguard/v1alpha1"
+	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
 )
 
 // Scheme knows the built-in kinds, KEDA, prometheus-operator, the local
-// KServe, Kthena, Argo Rollouts, LeaderWorkerSet and KEDA HTTP add-on views,
-// and scaleguard's own ScaleGuardPolicy.
+// KServe, Kthena, Argo Rollouts, LeaderWorkerSet, KEDA HTTP add-on and
+// VerticalPodAutoscaler views, and scaleguard's own ScaleGuardPolicy. The
+// autoscaler kinds of the catalogue are not in it: they are read as
+// unstructured data (unstructured.go).
 var Scheme = runtime.NewScheme()
 
 func init() {
@@ -38,6 +41,7 @@ func init() {
 	utilruntime.Must(lwsv1.AddToScheme(Scheme))
 	utilruntime.Must(kedahttpv1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(sgv1alpha1.AddToScheme(Scheme))
+	utilruntime.Must(vpav1.AddToScheme(Scheme))
 }
 
 var codecs = serializer.NewCodecFactory(Scheme)
@@ -53,6 +57,7 @@ var (
 	PodMonitor               = monitoringv1.SchemeGroupVersion.WithKind("PodMonitor")
 	ServiceMonitor           = monitoringv1.SchemeGroupVersion.WithKind("ServiceMonitor")
 	HTTPScaledObject         = kedahttpv1alpha1.GroupVersion.WithKind("HTTPScaledObject")
+	VerticalPodAutoscaler    = vpav1.GroupVersion.WithKind("VerticalPodAutoscaler")
 )
 
 // Kind is a guarded kind with its REST resource name.
@@ -77,6 +82,14 @@ var Guarded = []Kind{
 	{PodMonitor, "podmonitors"},
 	{ServiceMonitor, "servicemonitors"},
 	{HTTPScaledObject, "httpscaledobjects"},
+	{VerticalPodAutoscaler, "verticalpodautoscalers"},
+	// The autoscaler kinds of the catalogue, read as unstructured data
+	// (unstructured.go).
+	{PodAutoscaler, "podautoscalers"},
+	{NIMService, "nimservices"},
+	{KnativeService, "services"},
+	{KubeAIModel, "models"},
+	{InferenceSet, "inferencesets"},
 }
 
 // IsGuarded reports whether gvk is one of the guarded kinds.
@@ -99,9 +112,13 @@ func IsGuardedGroupKind(gk schema.GroupKind) bool {
 	return false
 }
 
-// Decode decodes a JSON object of a kind the scheme knows into its Go type.
+// Decode decodes a JSON object of a kind the scheme knows into its Go type,
+// and one of the kinds read as unstructured data into an Unstructured.
 // Unknown fields are ignored; a field of the wrong type is an error.
 func Decode(gvk schema.GroupVersionKind, data []byte) (client.Object, error) {
+	if IsUnstructured(gvk) {
+		return decodeUnstructured(gvk, data)
+	}
 	into, err := Scheme.New(gvk)
 	if err != nil {
 		return nil, fmt.Errorf("kind %s is not known: %w", gvk, err)

@@ -7,11 +7,14 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
+	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
 )
 
 // ClusterView is a read-only view of the objects related to the one under
@@ -89,6 +92,14 @@ type ClusterView interface {
 	LeaderWorkerSets(namespace string) []*lwsv1.LeaderWorkerSet
 	// ModelServings lists Kthena ModelServings.
 	ModelServings(namespace string) []*kthenav1alpha1.ModelServing
+
+	// Autoscalers lists the objects of an autoscaler kind of the catalogue
+	// (policies/autoscalers; read as unstructured data) in a namespace, ""
+	// for every namespace.
+	Autoscalers(kind schema.GroupKind, namespace string) []*unstructured.Unstructured
+	// VerticalPodAutoscalers lists the VerticalPodAutoscalers of a
+	// namespace.
+	VerticalPodAutoscalers(namespace string) []*vpav1.VerticalPodAutoscaler
 
 	// PodMonitorPortNumber reports whether the PodMonitor API of the cluster
 	// has podMetricsEndpoints[].portNumber (prometheus-operator v0.79 and

@@ -17,7 +17,8 @@ import (
 )
 
 // load decodes the objects of YAML files, without their apiVersion and
-// kind, as the informer cache holds them.
+// kind (but for those read as unstructured data), as the informer cache
+// holds them.
 func load(t testing.TB, files ...string) []client.Object {
 	t.Helper()
 	var out []client.Object
@@ -36,7 +37,10 @@ func load(t testing.TB, files ...string) []client.Object {
 			if err != nil {
 				t.Fatalf("%s: %v", o.Where(), err)
 			}
-			obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+			if !apis.IsUnstructured(o.GVK) {
+				// Unstructured objects keep theirs in the cache.
+				obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+			}
 			obj.(metav1.Object).SetResourceVersion("1")
 			out = append(out, obj)
 		}

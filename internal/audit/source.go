@@ -37,6 +37,9 @@ func (s CacheSource) List(ctx context.Context, kind apis.Kind) ([]client.Object,
 }
 
 func newList(gvk schema.GroupVersionKind) (client.ObjectList, error) {
+	if apis.IsUnstructured(gvk) {
+		return apis.NewUnstructuredList(gvk), nil
+	}
 	o, err := apis.Scheme.New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 	if err != nil {
 		return nil, err
@@ -121,7 +124,7 @@ func (s *Snapshot) list(ctx context.Context, c client.Reader, gvk schema.GroupVe
 		switch {
 		case namespaced:
 			err = c.List(ctx, list, client.InNamespace(namespace))
-		case gvk.Kind == "Namespace":
+		case gvk.Kind == "Namespace" && gvk.Group == "":
 			obj, nerr := apis.Scheme.New(gvk)
 			if nerr != nil {
 				return nil, nerr

@@ -169,7 +169,10 @@ func judge(sets []manifests.Set, opts Options, fail func(*manifests.Error)) Repo
 				}
 				gvk = apis.HorizontalPodAutoscaler
 			}
-			if !apis.Scheme.Recognizes(gvk) {
+			if k, ok := apis.UnstructuredKind(gvk.GroupKind()); ok {
+				gvk = k // another version of a kind read as unstructured data
+			}
+			if !apis.Recognizes(gvk) {
 				continue
 			}
 			if o.Namespace == "" && gvk.Kind != "Namespace" && opts.Namespace != "default" {

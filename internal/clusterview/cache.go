@@ -26,6 +26,7 @@ import (
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
+	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -53,6 +54,14 @@ var Watched = []client.Object{
 	&argov1alpha1.Rollout{},
 	&lwsv1.LeaderWorkerSet{},
 	&appsv1.DaemonSet{},
+	&vpav1.VerticalPodAutoscaler{},
+	// The autoscaler kinds of the catalogue, as unstructured data
+	// (autoscalers.go).
+	apis.NewUnstructured(apis.PodAutoscaler),
+	apis.NewUnstructured(apis.NIMService),
+	apis.NewUnstructured(apis.KnativeService),
+	apis.NewUnstructured(apis.KubeAIModel),
+	apis.NewUnstructured(apis.InferenceSet),
 }
 
 // Cache is a ClusterView over controller-runtime's informer cache. Its reads
@@ -354,9 +363,12 @@ func (v *Cache) WaitSeen(ctx context.Context, gvk schema.GroupVersionKind, ns, n
 	if !v.served[gvk] {
 		return true
 	}
-	obj, err := apis.Scheme.New(gvk)
-	if err != nil {
-		return true
+	var obj runtime.Object = apis.NewUnstructured(gvk)
+	if !apis.IsUnstructured(gvk) {
+		var err error
+		if obj, err = apis.Scheme.New(gvk); err != nil {
+			return true
+		}
 	}
 	cobj, ok := obj.(client.Object)
 	if !ok {

@@ -12,12 +12,15 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
+	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -49,6 +52,10 @@ type Manifests struct {
 	svcMonitors   listing[*monitoringv1.ServiceMonitor]
 	quotas        listing[*corev1.ResourceQuota]
 	isvcList      listing[*kservev1beta1.InferenceService]
+	vpas          listing[*vpav1.VerticalPodAutoscaler]
+	// autoscalers holds the objects of the catalogue's autoscaler kinds,
+	// by group and kind.
+	autoscalers map[schema.GroupKind]*listing[*unstructured.Unstructured]
 }
 
 type nsName struct{ ns, name string }
@@ -68,6 +75,7 @@ func NewManifests(objs ...client.Object) *Manifests {
 		lws:          map[nsName]*lwsv1.LeaderWorkerSet{},
 		claims:       map[nsName]*resourcev1.ResourceClaim{},
 		daemonSets:   map[nsName]*appsv1.DaemonSet{},
+		autoscalers:  map[schema.GroupKind]*listing[*unstructured.Unstructured]{},
 	}
 	for _, o := range objs {
 		m.Add(o)
@@ -121,6 +129,16 @@ func (m *Manifests) Add(obj client.Object) {
 		m.svcMonitors.put(o)
 	case *corev1.ResourceQuota:
 		m.quotas.put(o)
+	case *vpav1.VerticalPodAutoscaler:
+		m.vpas.put(o)
+	case *unstructured.Unstructured:
+		gk := o.GroupVersionKind().GroupKind()
+		l := m.autoscalers[gk]
+		if l == nil {
+			l = &listing[*unstructured.Unstructured]{}
+			m.autoscalers[gk] = l
+		}
+		l.put(o)
 	}
 }
 
@@ -276,6 +294,19 @@ func (m *Manifests) LeaderWorkerSets(ns string) []*lwsv1.LeaderWorkerSet { retur
 // ModelServings implements policies.ClusterView.
 func (m *Manifests) ModelServings(ns string) []*kthenav1alpha1.ModelServing {
 	return values(m.modelServing, ns)
+}
+
+// Autoscalers implements policies.ClusterView.
+func (m *Manifests) Autoscalers(kind schema.GroupKind, ns string) []*unstructured.Unstructured {
+	if l := m.autoscalers[kind]; l != nil {
+		return l.in(ns)
+	}
+	return nil
+}
+
+// VerticalPodAutoscalers implements policies.ClusterView.
+func (m *Manifests) VerticalPodAutoscalers(ns string) []*vpav1.VerticalPodAutoscaler {
+	return m.vpas.in(ns)
 }
 
 // PodMonitorPortNumber implements policies.ClusterView: a manifest set is

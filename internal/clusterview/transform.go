@@ -6,6 +6,7 @@ import (
 	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
@@ -63,6 +64,8 @@ func Transform(in any) (any, error) {
 	case *resourcev1.ResourceClaim:
 		trimClaimSpec(&o.Spec)
 		o.Status = resourcev1.ResourceClaimStatus{}
+	case *unstructured.Unstructured:
+		trimAutoscaler(o)
 	}
 	return in, nil
 }

@@ -16,6 +16,7 @@ const (
 	KServeID       = "conflict-kserve"
 	KthenaID       = "conflict-kthena"
 	GitOpsID       = "conflict-gitops-replicas"
+	AutoscalerID   = "conflict-autoscaler"
 )
 
 // clash is one conflict of the judged object with another object, or with
@@ -39,7 +40,7 @@ func (c clash) keys() []string {
 	}
 	out := make([]string, len(c.group.all))
 	for i, o := range c.group.all {
-		out[i] = otherKey(c.group.kind, o.GetNamespace(), o.GetName()) + "\x00" + c.topic
+		out[i] = otherKey(c.group.kindOf(o), o.GetNamespace(), o.GetName()) + "\x00" + c.topic
 	}
 	return out
 }
@@ -61,7 +62,8 @@ func (c clash) hadAll(before map[string]bool) bool {
 // counted.
 const maxNamed = 5
 
-// crowd gathers the other objects of a grouped clash, of one kind: it
+// crowd gathers the other objects of a grouped clash, of one kind (or of
+// the kinds kinds tells): it
 // counts them and keeps the first few, and keeps them all only on UPDATE,
 // where the stored object's conflicts are compared one by one. Judging one
 // of N objects on a target so allocates nothing per other object.
@@ -71,6 +73,18 @@ type crowd struct {
 	first []client.Object
 	all   []client.Object
 	keep  bool
+	// kinds, when set, names the kind of each object (a crowd of several
+	// kinds), and describes it in names.
+	kinds func(client.Object) (kind, text string)
+}
+
+// kindOf is the kind of one of the crowd's objects.
+func (c *crowd) kindOf(o client.Object) string {
+	if c.kinds != nil {
+		k, _ := c.kinds(o)
+		return k
+	}
+	return c.kind
 }
 
 func newCrowd(kind string, in *policies.Input) *crowd {
@@ -93,6 +107,11 @@ func (c *crowd) names() string {
 	for i, o := range c.first {
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if c.kinds != nil {
+			_, text := c.kinds(o)
+			b.WriteString(text)
+			continue
 		}
 		fmt.Fprintf(&b, "%q", o.GetName())
 	}

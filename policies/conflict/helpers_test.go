@@ -38,7 +38,7 @@ func stored(t *testing.T, stored, obj, old string) []policies.Finding {
 	return res.Findings
 }
 
-func parse(t *testing.T, docs string) []manifests.Object {
+func parse(t testing.TB, docs string) []manifests.Object {
 	t.Helper()
 	objs, err := manifests.Parse("testdata", strings.NewReader(docs))
 	if err != nil {
@@ -48,6 +48,11 @@ func parse(t *testing.T, docs string) []manifests.Object {
 }
 
 func decode(t *testing.T, o manifests.Object) client.Object {
+	t.Helper()
+	return decodeB(t, o)
+}
+
+func decodeB(t testing.TB, o manifests.Object) client.Object {
 	t.Helper()
 	obj, err := apis.Decode(o.GVK, o.JSON)
 	if err != nil {

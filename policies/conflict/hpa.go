@@ -11,6 +11,7 @@ import (
 	"github.com/scaleguard/scaleguard/apis"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
 const kedaGroup = "keda.sh"
@@ -47,6 +48,9 @@ func hpasScalingTargetOf(so *kedav1alpha1.ScaledObject, in *policies.Input) []cl
 			// KEDA's HPA of another ScaledObject (conflict-scaledobject
 			// names that one), or one KEDA is replacing after a rename.
 			continue
+		}
+		if generatedByLiveScaler(hpa, target, in.View) {
+			continue // conflict-autoscaler names the autoscaler that made it.
 		}
 		w := workloadText(apiVersion, target, ns)
 		c := clash{other: otherKey("HorizontalPodAutoscaler", hpa.Namespace, hpa.Name), topic: target.Key()}
@@ -105,6 +109,9 @@ func scaledObjectsScalingTargetOfHPA(hpa *autoscalingv2.HorizontalPodAutoscaler,
 		if so.Annotations[kedav1alpha1.ScaledObjectTransferHpaOwnershipAnnotation] == "true" && advancedHPAName(so) == hpa.Name {
 			continue // that ScaledObject takes this HPA over.
 		}
+		if generatedByLiveScaler(so, target, in.View) {
+			continue // conflict-autoscaler names the autoscaler that made it.
+		}
 		out = append(out, clash{
 			other: otherKey("ScaledObject", so.Namespace, so.Name),
 			topic: target.Key(),
@@ -122,8 +129,8 @@ func scaledObjectsScalingTargetOfHPA(hpa *autoscalingv2.HorizontalPodAutoscaler,
 // AmbiguousSelector on both, and scales neither. KEDA's HPAs are judged
 // through their ScaledObjects, KServe's at their InferenceService.
 func otherHPAsOnTarget(hpa *autoscalingv2.HorizontalPodAutoscaler, in *policies.Input) []clash {
-	if generatedHPA(hpa, in.View) {
-		return nil
+	if generatedHPA(hpa, in.View) || autoscalers.GeneratedByAny(hpa) {
+		return nil // judged at the owner (a cataloged autoscaler's: conflict-autoscaler).
 	}
 	target := policies.HPATarget(hpa)
 	if target.Name == "" {
@@ -131,7 +138,7 @@ func otherHPAsOnTarget(hpa *autoscalingv2.HorizontalPodAutoscaler, in *policies.
 	}
 	var out []clash
 	for _, other := range in.View.HPAsFor(target) {
-		if other.Name == hpa.Name || generatedHPA(other, in.View) {
+		if other.Name == hpa.Name || generatedHPA(other, in.View) || generatedByLiveScaler(other, target, in.View) {
 			continue
 		}
 		out = append(out, clash{

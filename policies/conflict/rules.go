@@ -5,6 +5,7 @@ import (
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
 const updateDoc = "On UPDATE, a conflict the stored object already had with the same object is admitted with a warning, so the object can be edited and fixed; " +
@@ -84,6 +85,39 @@ func init() {
 				"into another namespace, and ScaledObjects are matched there. A targetRef Kthena refuses (another kind, another group) scales nothing and is ignored.\n\n" +
 				"Denied: a ScaledObject on a ModelServing a policy or binding targets, and a policy or binding whose target a ScaledObject already scales.\n\n" + updateDoc,
 			Check: checkKthena,
+		},
+		policies.Rule{
+			ID:      AutoscalerID,
+			Kinds:   append([]schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler}, autoscalers.Kinds()...),
+			Action:  policies.Deny,
+			Summary: "a ScaledObject or HPA scales a workload another cataloged autoscaler (AIBrix, NVIDIA NIM operator, Knative Serving, KubeAI, KAITO) already scales, and the reverse",
+			Doc: "Several projects of the ecosystem scale a workload's replicas with a controller of their own. The catalogue (`policies/autoscalers`, each entry citing " +
+				"the project's source and version) says, for each such kind, which workload it scales and in which mode:\n\n" + autoscalers.Markdown() + "\n\n" +
+				"Denied: a ScaledObject or HPA on a workload one of them scales in such a mode, and such an autoscaler created (or updated into a mode that scales) " +
+				"while a ScaledObject or HPA already scales its workload. Several on one workload are named in one finding, so N objects on a workload give N findings. " +
+				"`check` needs only the autoscaler in the manifest set (its HPA or ScaledObject does not exist yet). The HPA or ScaledObject such an autoscaler creates is " +
+				"judged at the autoscaler: `conflict-hpa` and `conflict-scaledobject` leave it out while its autoscaler is in the view in a mode that creates it, and a denial " +
+				"on it becomes a warning. An autoscaler in no listed mode (KubeAI with `autoscalingDisabled: true`, an InferenceSet without auto-provisioning, a NIMService " +
+				"with neither `spec.scale.enabled` nor `spec.replicas`) scales nothing and is not judged; a Knative Service an InferenceService generated is left to `conflict-kserve`.\n\n" + updateDoc,
+			Check: checkAutoscaler,
+		},
+		policies.Rule{
+			ID:      VPAID,
+			Kinds:   []schema.GroupVersionKind{apis.VerticalPodAutoscaler, apis.HorizontalPodAutoscaler, apis.ScaledObject, apis.InferenceService},
+			Action:  policies.Warn,
+			Summary: "a VerticalPodAutoscaler in an updating mode rewrites the cpu or memory requests of pods an HPA, ScaledObject or KServe scales on that resource's utilisation",
+			Doc: "Utilisation is usage divided by the request. A VPA that rewrites the request moves the utilisation the horizontal autoscaler acts on, so each resize " +
+				"triggers a scale and the two chase each other; Kubernetes documents a VPA beside an HPA on cpu or memory as unsupported. " +
+				"(kubernetes/autoscaler vertical-pod-autoscaler, vertical-pod-autoscaler-1.7.1: types.go for the modes and `controlledResources`.)\n\n" +
+				"Warned, on either side: a VPA whose `updatePolicy.updateMode` is unset (Recreate), `Recreate`, `Auto`, `InPlaceOrRecreate` or `InPlace`, and whose container " +
+				"policies control cpu or memory (the default: both; a container's own policy, else the `*` policy), on the workload of an HPA with a `Resource` or " +
+				"`ContainerResource` metric of that resource and target type `Utilization`, a ScaledObject with a `cpu` or `memory` trigger (metricType `Utilization`, KEDA's default), " +
+				"or an InferenceService in raw mode whose KServe autoscaler scales on it (no `autoScaling.metrics` and no `scaleMetric` means cpu at 80%). " +
+				"The HPAs KEDA and KServe generate are named through their ScaledObject or InferenceService; those other controllers generate are named on the VPA's side.\n\n" +
+				"Silent: `updateMode: Off` (recommendations only) and `Initial` (requests set only when a pod is created), a VPA that leaves the resource out, " +
+				"an HPA or trigger on `AverageValue`, and any custom, external, pods or object metric (requests waiting, KV-cache use). " +
+				"The fix: leave the resource out of `controlledResources`, or `updateMode: Off`, or scale on a metric that is not cpu or memory.",
+			Check: checkVPA,
 		},
 		policies.Rule{
 			ID:      GitOpsID,

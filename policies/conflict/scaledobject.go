@@ -40,6 +40,9 @@ func otherScaledObjectsOnTarget(so *kedav1alpha1.ScaledObject, in *policies.Inpu
 		if in.Expired() {
 			return out
 		}
+		if generatedByLiveScaler(other, target, in.View) {
+			continue // conflict-autoscaler names the autoscaler that made it.
+		}
 		isvc, state := kserveScaledObjectOwner(other, in)
 		if state == notKServe {
 			plain.add(other)

@@ -50,7 +50,11 @@ func admit(t testing.TB, reg *policies.Registry, now time.Time, docs string, set
 	view := clusterview.NewManifests()
 	var target *manifests.Object
 	for i, o := range objs {
-		if !apis.Scheme.Recognizes(o.GVK) {
+		if k, ok := apis.UnstructuredKind(o.GVK.GroupKind()); ok {
+			objs[i].GVK = k // as check judges another version of such a kind
+			o = objs[i]
+		}
+		if !apis.Recognizes(o.GVK) {
 			continue
 		}
 		obj, err := apis.Decode(o.GVK, o.JSON)

@@ -7,11 +7,13 @@ import (
 	"strings"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
 // ID is the rule's stable ID.
@@ -20,9 +22,9 @@ const ID = "target-ref"
 func init() {
 	policies.MustRegister(policies.Rule{
 		ID:      ID,
-		Kinds:   []schema.GroupVersionKind{apis.ScaledObject},
+		Kinds:   []schema.GroupVersionKind{apis.ScaledObject, apis.HorizontalPodAutoscaler},
 		Action:  policies.Deny,
-		Summary: "scaleTargetRef names a kind without its apiVersion, a kind/apiVersion pair that does not exist, or a Deployment where the namespace has a ModelServing of that name",
+		Summary: "scaleTargetRef names a kind without its apiVersion, a kind/apiVersion pair that does not exist, or a Deployment where the namespace has a ModelServing of that name; an HPA's names a missing workload beside one of a similar name",
 		Doc: `KEDA resolves scaleTargetRef with two defaults: an empty apiVersion means apps/v1 and an empty kind means Deployment, each on its own. ` +
 			"So `kind: ModelServing` without `apiVersion` makes KEDA look for an apps/v1 ModelServing, which does not exist, and a ScaledObject with no kind " +
 			"next to a Kthena ModelServing scales a Deployment of that name that is not there. Either way the ScaledObject never becomes ready and nothing scales.\n\n" +
@@ -31,8 +33,20 @@ func init() {
 			"no kind while the namespace has a ModelServing, StatefulSet or InferenceService of that name and no Deployment. The message gives the exact scaleTargetRef to write.\n\n" +
 			"Warned: the target does not exist yet (GitOps tools apply objects in any order; KEDA reports the ScaledObject not ready until it appears), " +
 			"for the kinds scaleguard reads (Deployment, StatefulSet, ModelServing, LeaderWorkerSet). Not warned: a Deployment KServe creates for an InferenceService " +
-			"of the namespace (`<isvc>-predictor`, `<isvc>-<name>-predictor`, `<isvc>-transformer`, `<isvc>-explainer`), which appears when KServe reconciles it.",
-		Check: policies.On(check),
+			"of the namespace (`<isvc>-predictor`, `<isvc>-<name>-predictor`, `<isvc>-transformer`, `<isvc>-explainer`), which appears when KServe reconciles it, " +
+			"nor one a cataloged autoscaler's controller creates (a NIMService's Deployment, a Knative Service's revision Deployments).\n\n" +
+			"An HPA a person wrote (one without a controller owner) is warned, never denied, when its target is not in the view while a workload of the same kind " +
+			"and a similar name is (one name is the other with a dash-separated prefix or suffix, as a Helm release adds, or they differ by at most two characters): " +
+			"the name a chart hardcodes. A target that is simply not there yet, or that KServe or a cataloged autoscaler (a NIMService's Deployment) creates, is not judged.",
+		Check: func(in *policies.Input) []policies.Finding {
+			switch o := in.Object.(type) {
+			case *kedav1alpha1.ScaledObject:
+				return check(o, in)
+			case *autoscalingv2.HorizontalPodAutoscaler:
+				return checkHPA(o, in)
+			}
+			return nil
+		},
 	})
 }
 
@@ -126,6 +140,9 @@ func checkExists(so *kedav1alpha1.ScaledObject, ref *kedav1alpha1.ScaleTarget, i
 	}
 	if _, ok := policies.LookupWorkload(in.View, target); ok {
 		return nil
+	}
+	if _, ok := autoscalers.GeneratesWorkload(in.View, target); ok {
+		return nil // a cataloged autoscaler's controller creates it (a NIMService's Deployment).
 	}
 	ns := target.Namespace
 	if target.GroupKind() == policies.DeploymentKind {

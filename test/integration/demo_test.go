@@ -64,6 +64,8 @@ wait:
 		"DENIED   ScaledObject kthena-demo/my-modelserving   (examples/kthena/32-scaledobject-no-apiversion.yaml:1)",
 		"reason:  spec.scaleTargetRef.apiVersion: Forbidden: [target-ref]",
 		"warning: [gpu-idle-cost] spec.minReplicaCount",
+		// The catalogue of autoscalers: AIBrix already scales the Deployment.
+		"DENIED   ScaledObject autoscalers-demo/summarize   (examples/autoscalers/30-scaledobject.yaml:1)",
 		// The policy of examples/policy turns a denial into a warning.
 		"DENIED   InferenceService kserve-demo/huggingface-fbopt   (examples/kserve/10-inferenceservice-docs.yaml:1)",
 		"CREATED  ScaleGuardPolicy policy-demo   (examples/policy/10-scaleguardpolicy.yaml:1)",
