@@ -83,6 +83,10 @@ func run(m *testing.M) int {
 		PolicyStatus:            true,
 		LeaderElection:          true,
 		LeaderElectionNamespace: leaseNamespace,
+		// As serve: the audit scans at start and on every change of the
+		// policies in force; its period is beyond the suite's run.
+		Audit:         true,
+		AuditInterval: time.Hour,
 	}, ctrl.Log.WithName("serve"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
