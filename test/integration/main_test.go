@@ -38,6 +38,8 @@ var (
 	env       *controlplane.Env
 	probeAddr string
 	metrics   string
+	// suiteStart is when the suite started its server.
+	suiteStart time.Time
 )
 
 func TestMain(m *testing.M) {
@@ -72,6 +74,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	probeAddr, metrics = mustLoopbackAddr(), mustLoopbackAddr()
+	suiteStart = time.Now()
 	wio := env.WebhookInstallOptions
 	srv, err := server.New(ctx, env.Config, server.Options{
 		CertDir:                 wio.LocalServingCertDir,
