@@ -31,6 +31,7 @@ func TestAlertsParse(t *testing.T) {
 	want := map[string]bool{ // what the alerts must cover
 		"ScaleguardWebhookSlow": true, "ScaleguardWebhookErrors": true, "ScaleguardWebhookCallsFailing": true,
 		"ScaleguardCertificateExpiring": true, "ScaleguardInformerNotSynced": true, "ScaleguardDenialsSpiking": true,
+		"ScaleguardPolicyRefused": true,
 	}
 	for _, r := range rule.Spec.Groups[0].Rules {
 		delete(want, r.Alert)

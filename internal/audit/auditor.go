@@ -90,6 +90,12 @@ func (a *Auditor) Start(ctx context.Context) error {
 	if !a.View.WaitForSync(ctx) {
 		return nil
 	}
+	// A trigger from before the first scan (a policy change seen while
+	// another replica led, or while the caches synced) is that scan.
+	select {
+	case <-trig:
+	default:
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	reason := "start"

@@ -5,7 +5,8 @@
 // phase would change is reported as "would change"). Nothing judged is
 // written to.
 //
-// In serve, the Auditor scans on a period and on demand (Trigger), writes
+// In serve, the Auditor scans on a period and on demand (Trigger; a change
+// of the policies in force triggers it through Debounced), writes
 // one report per namespace (OpenReports Report, else wgpolicyk8s.io
 // PolicyReport, else none), sets scaleguard_audit_findings, records an
 // Event on each object whose verdict changed and hands per-rule counts to a

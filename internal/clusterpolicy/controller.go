@@ -2,6 +2,7 @@ package clusterpolicy
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -13,11 +14,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	sgv1alpha1 "github.com/scaleguard/scaleguard/apis/scaleguard/v1alpha1"
+	"github.com/scaleguard/scaleguard/internal/audit"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -25,16 +29,21 @@ import (
 const StatusControllerName = "policy-status"
 
 // StatusController writes each policy's status: the generation in force,
-// the namespaces it covers, Ready and Conflicting. A change to any policy,
-// or to a namespace's labels, can change every policy's status, so every
-// event enqueues them all. It reads the cache and writes only when the
-// status changes.
+// the namespaces it covers, Ready and Conflicting, and the audit's counts
+// in those namespaces (it is the audit's CountSink). A change to any
+// policy, to a namespace's labels, or a finished scan can change every
+// policy's status, so every event enqueues them all. It reads the cache
+// and writes only when the status changes.
 type StatusController struct {
 	// Client reads from the cache and writes status.
 	Client   client.Client
 	Store    *Store
 	Registry *policies.Registry
 	Log      logr.Logger
+
+	countsMu sync.Mutex
+	counts   *audit.Counts
+	scanned  chan event.GenericEvent
 }
 
 // SetupWithManager registers the controller.
@@ -42,6 +51,7 @@ func (r *StatusController) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(StatusControllerName).
 		Watches(newObject(), handler.EnqueueRequestsFromMapFunc(r.all)).
 		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.all), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.scannedEvents(), handler.EnqueueRequestsFromMapFunc(r.all))).
 		Complete(r)
 }
 
@@ -81,6 +91,11 @@ func (r *StatusController) Reconcile(ctx context.Context, req reconcile.Request)
 		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &old)
 	}
 	st := Status(p, set, nss.Items, r.Registry, old)
+	// Before this process's first scan, the counts of the last one stay.
+	st.Audit = old.Audit
+	if c := r.lastCounts(); c != nil {
+		st.Audit = AuditStatus(p, *c, nss.Items)
+	}
 	if equality.Semantic.DeepEqual(old, st) {
 		return reconcile.Result{}, nil
 	}

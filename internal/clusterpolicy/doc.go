@@ -26,5 +26,8 @@
 // the request path); a policy whose newest generation does not parse or
 // validate leaves its last good generation in force (kept in memory, and
 // in status.appliedSpec across restarts) and says so in its status and in
-// the metric scaleguard_policy_refused. check reads them from files (Set).
+// the metric scaleguard_policy_refused. A change of the policies in force
+// (not a status update) is told to OnChange: serve starts an audit scan,
+// whose counts the StatusController, the audit's CountSink, writes in each
+// policy's status.audit. check reads them from files (Set).
 package clusterpolicy

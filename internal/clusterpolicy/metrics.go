@@ -13,6 +13,13 @@ var RefusedPolicies = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 	Help: "1 when the newest generation of a ScaleGuardPolicy is refused and its last good generation (if any) stays in force, 0 when it is in force as written.",
 }, []string{"policy"})
 
+// GenerationInForce is the generation of each policy whose spec is in
+// force (status.observedGeneration), 0 when none is.
+var GenerationInForce = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "scaleguard_policy_generation",
+	Help: "Generation of each ScaleGuardPolicy whose spec is in force (its status.observedGeneration); 0 when no generation of it is in force.",
+}, []string{"policy"})
+
 func init() {
-	metrics.Registry.MustRegister(RefusedPolicies)
+	metrics.Registry.MustRegister(RefusedPolicies, GenerationInForce)
 }

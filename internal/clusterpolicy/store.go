@@ -44,6 +44,23 @@ type Store struct {
 	parsed   map[types.UID]*Policy
 	lastGood map[types.UID]*Policy
 	refused  map[string]bool
+	// inForce identifies the specs in force; onChange is called when it
+	// changes after the first list (loaded), which is the state at start.
+	inForce  string
+	loaded   bool
+	onChange func()
+}
+
+// OnChange makes the store call f when the policies in force change: a
+// policy is added or deleted, or a new generation of one comes into force.
+// A status update, a refused generation (the last good one stays) or a
+// change of labels or annotations does not call it. f runs on the
+// goroutine that noticed the change and must not block. Set it before the
+// manager starts.
+func (s *Store) OnChange(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onChange = f
 }
 
 // NewStore watches ScaleGuardPolicies through c (set it up before the
@@ -97,8 +114,18 @@ const listTimeout = time.Second
 // Current returns the policies as the cache holds them now. Parsing and
 // validation happen once per generation of each policy.
 func (s *Store) Current() *Set {
+	set, changed, notify := s.current()
+	if changed && notify != nil {
+		notify()
+	}
+	return set
+}
+
+// current is Current, and whether the policies in force changed, with the
+// function to tell.
+func (s *Store) current() (*Set, bool, func()) {
 	if !s.served {
-		return s.set
+		return s.set, false, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
@@ -108,7 +135,7 @@ func (s *Store) Current() *Set {
 		s.log.Error(err, "listing ScaleGuardPolicies from the cache; the policies read before stay in force")
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.set
+		return s.set, false, nil
 	}
 	var fp strings.Builder
 	for i := range list.Items {
@@ -123,7 +150,7 @@ func (s *Store) Current() *Set {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if fp.String() == s.fingerprint {
-		return s.set
+		return s.set, false, nil
 	}
 	var ps []*Policy
 	present := map[types.UID]bool{}
@@ -140,6 +167,7 @@ func (s *Store) Current() *Set {
 		ps = append(ps, p)
 		s.refused[p.Name] = p.Refused != ""
 		RefusedPolicies.WithLabelValues(p.Name).Set(b2f(p.Refused != ""))
+		GenerationInForce.WithLabelValues(p.Name).Set(float64(p.InForce))
 	}
 	for uid := range s.parsed {
 		if !present[uid] {
@@ -151,11 +179,25 @@ func (s *Store) Current() *Set {
 		if !names[name] {
 			delete(s.refused, name)
 			RefusedPolicies.DeleteLabelValues(name)
+			GenerationInForce.DeleteLabelValues(name)
 		}
 	}
 	s.fingerprint = fp.String()
 	s.set = NewSet(s.base, ps...)
-	return s.set
+	inForce := inForceKey(s.set)
+	changed := s.loaded && inForce != s.inForce
+	s.inForce, s.loaded = inForce, true
+	return s.set, changed, s.onChange
+}
+
+// inForceKey identifies the specs in force of set: each policy's name, UID
+// and generation in force, in the set's order (by name).
+func inForceKey(set *Set) string {
+	var b strings.Builder
+	for _, p := range set.Policies() {
+		fmt.Fprintf(&b, "%s/%s/%d\x00", p.Name, p.UID, p.InForce)
+	}
+	return b.String()
 }
 
 // parse makes the policy of one object: its spec when valid; else the

@@ -208,3 +208,54 @@ func TestReadOnce(t *testing.T) {
 		t.Errorf("refused %q", refused)
 	}
 }
+
+// TestStoreOnChangeOnlyWhenThePoliciesInForceChange: OnChange is called
+// when a policy comes, goes or a new generation comes into force, and not
+// at the first list, on a status update (a new resourceVersion, the same
+// generation) or on a refused generation (the last good one stays).
+func TestStoreOnChangeOnlyWhenThePoliciesInForceChange(t *testing.T) {
+	r := &listReader{}
+	s := newStore(r, policies.Default, nil, noNamespaces, logr.Discard())
+	s.served = true
+	calls := 0
+	s.OnChange(func() { calls++ })
+	const off = `{"rules":{"promql-unscoped":{"action":"Off"}}}`
+	const enforce = `{"rules":{"promql-unscoped":{"action":"Enforce"}}}`
+	const refused = `{"rules":{"promql-retired":{"action":"Off"}}}`
+	a1 := policyObject(t, "a", "ua", 1, "10", off)
+	steps := []struct {
+		name  string
+		items []unstructured.Unstructured
+		want  int
+	}{
+		{"first list: the state at start", []unstructured.Unstructured{a1}, 0},
+		{"status update", []unstructured.Unstructured{policyObject(t, "a", "ua", 1, "11", off)}, 0},
+		{"new generation in force", []unstructured.Unstructured{policyObject(t, "a", "ua", 2, "12", enforce)}, 1},
+		{"refused generation", []unstructured.Unstructured{policyObject(t, "a", "ua", 3, "13", refused)}, 1},
+		{"status update of the refused one", []unstructured.Unstructured{policyObject(t, "a", "ua", 3, "14", refused)}, 1},
+		{"valid again", []unstructured.Unstructured{policyObject(t, "a", "ua", 4, "15", off)}, 2},
+		{"another policy", []unstructured.Unstructured{policyObject(t, "a", "ua", 4, "15", off), policyObject(t, "b", "ub", 1, "16", off)}, 3},
+		{"deleted", []unstructured.Unstructured{policyObject(t, "b", "ub", 1, "16", off)}, 4},
+		{"recreated under the same name", []unstructured.Unstructured{policyObject(t, "b", "ub", 1, "16", off), policyObject(t, "a", "ua2", 1, "17", off)}, 5},
+	}
+	for _, st := range steps {
+		r.set(st.items...)
+		s.Current()
+		s.Current()
+		if calls != st.want {
+			t.Fatalf("%s: %d calls, want %d", st.name, calls, st.want)
+		}
+	}
+	if v := testutilGauge(t, GenerationInForce, "a"); v != 1 {
+		t.Errorf("scaleguard_policy_generation{policy=a} = %v, want 1", v)
+	}
+}
+
+func testutilGauge(t *testing.T, g *prometheus.GaugeVec, policy string) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := g.WithLabelValues(policy).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/go-logr/logr"
@@ -21,11 +22,28 @@ type gatedRegistrar struct {
 
 func (r gatedRegistrar) Register(path string, h http.Handler) { r.next.Register(path, r.gate.Wrap(h)) }
 
+// countSinks hands a scan's counts to each of its sinks.
+type countSinks []audit.CountSink
+
+func (s countSinks) RecordCounts(ctx context.Context, c audit.Counts) {
+	for _, sink := range s {
+		sink.RecordCounts(ctx, c)
+	}
+}
+
+// sink is nil when there is none, else s.
+func (s countSinks) sink() audit.CountSink {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
 // setupAudit adds the audit runnable: it reads stored objects from the
 // informer cache, the settings from the webhooks' source, writes reports
 // through the manager's client, and records Events.
 func setupAudit(mgr manager.Manager, view *clusterview.Cache, engine *policies.Engine, settings webhooks.SettingsSource,
-	gate *audit.Gate, o Options, log logr.Logger) (*audit.Auditor, error) {
+	gate *audit.Gate, sink audit.CountSink, o Options, log logr.Logger) (*audit.Auditor, error) {
 	a := &audit.Auditor{
 		Scanner: &audit.Scanner{Engine: engine, Excluded: ExcludedNamespaces, Gate: gate},
 		Source:  audit.CacheSource{Reader: mgr.GetCache(), Served: view.Served()},
@@ -39,7 +57,7 @@ func setupAudit(mgr manager.Manager, view *clusterview.Cache, engine *policies.E
 		},
 		Reports:  &audit.ReportWriter{Client: mgr.GetClient(), Mapper: mgr.GetRESTMapper(), Log: log.WithName("reports")},
 		Recorder: mgr.GetEventRecorder("scaleguard-audit"),
-		Sink:     o.AuditSink,
+		Sink:     sink,
 		Interval: o.AuditInterval,
 		Log:      log.WithName("audit"),
 	}

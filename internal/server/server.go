@@ -241,11 +241,18 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err := mgr.Add(&kindsWatcher{discovery: disc, missing: missing, every: 30 * time.Second, log: log.WithName("kinds")}); err != nil {
 		return nil, err
 	}
+	// The audit's counts go to o.AuditSink and, when it runs, to the
+	// policy status controller, which writes them in each policy's status.
+	sinks := countSinks{}
+	if o.AuditSink != nil {
+		sinks = append(sinks, o.AuditSink)
+	}
 	if store.Served() && o.PolicyStatus {
 		sc := &clusterpolicy.StatusController{Client: mgr.GetClient(), Store: store, Registry: reg, Log: log.WithName("policy-status")}
 		if err := sc.SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the policy status controller: %w", err)
 		}
+		sinks = append(sinks, sc)
 	}
 
 	if o.PauseKeeper {
@@ -256,8 +263,14 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 
 	srv := &Server{Manager: mgr, View: view, Policies: store}
 	if o.Audit {
-		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, o, log); err != nil {
+		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, sinks.sink(), o, log); err != nil {
 			return nil, err
+		}
+		if o.SettingsSource == nil {
+			// A change of the policies in force rescans, once a burst of
+			// changes is over; status-only updates do not.
+			scan := &audit.Debounced{Next: srv.Audit}
+			store.OnChange(func() { scan.Trigger("policy change") })
 		}
 	}
 

@@ -38,6 +38,8 @@ var (
 	env       *controlplane.Env
 	probeAddr string
 	metrics   string
+	// suiteStart is when the suite started its server.
+	suiteStart time.Time
 )
 
 func TestMain(m *testing.M) {
@@ -72,6 +74,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	probeAddr, metrics = mustLoopbackAddr(), mustLoopbackAddr()
+	suiteStart = time.Now()
 	wio := env.WebhookInstallOptions
 	srv, err := server.New(ctx, env.Config, server.Options{
 		CertDir:                 wio.LocalServingCertDir,
@@ -83,6 +86,10 @@ func run(m *testing.M) int {
 		PolicyStatus:            true,
 		LeaderElection:          true,
 		LeaderElectionNamespace: leaseNamespace,
+		// As serve: the audit scans at start and on every change of the
+		// policies in force; its period is beyond the suite's run.
+		Audit:         true,
+		AuditInterval: time.Hour,
 	}, ctrl.Log.WithName("serve"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -132,6 +133,35 @@ func driveMetrics(t *testing.T) {
 		t.Fatal("the create was admitted")
 	}
 
+	// A policy of op-metrics relaxes promql-unscoped to Warn; an unscoped
+	// ScaledObject stored there is then a warning of the audit, counted
+	// by the scan that the policy's next change starts.
+	pol := fromYAML(t, `
+apiVersion: scaleguard.io/v1alpha1
+kind: ScaleGuardPolicy
+metadata: {name: op-metrics}
+spec:
+  namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: op-metrics}}
+  rules:
+    promql-unscoped: {action: Warn}
+`)
+	if err := c.Create(ctx, pol); err != nil {
+		t.Fatal(err)
+	}
+	unscoped := unscopedSO(t, c, "op-metrics", "op-unscoped", "")
+	until(t, "the op-metrics policy is in force", 10*time.Second, func() (bool, string) {
+		v := dryRun(t, unscoped)
+		return !v.denied, v.String()
+	})
+	createSeen(t, c, unscoped)
+	if err := setRules(c, pol, map[string]any{"promql-unscoped": map[string]any{"action": "Warn"}, "promql-metric-name": map[string]any{"action": "Warn"}}); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the audit counts the stored warning", 90*time.Second, func() (bool, string) {
+		v, ok := sample(scrapeScaleguard(t), "scaleguard_audit_findings", map[string]string{"rule": "promql-unscoped", "action": "warn", "namespace": "op-metrics"})
+		return ok && v == 1, fmt.Sprint(v, ok)
+	})
+
 	// The keeper pauses a ScaledObject whose GPU target arrives after it.
 	namespace(t, c, "op-keeper")
 	dep, so := runbookObjects(t, "op-keeper")
@@ -197,6 +227,12 @@ func TestEveryMetricIsScraped(t *testing.T) {
 		"scaleguard_informer_synced":                          {dto.MetricType_GAUGE, []string{"group", "kind"}},
 		"scaleguard_watched_kind_served":                      {dto.MetricType_GAUGE, []string{"group", "kind"}},
 		"scaleguard_certificate_expiration_timestamp_seconds": {dto.MetricType_GAUGE, nil},
+		"scaleguard_audit_findings":                           {dto.MetricType_GAUGE, []string{"rule", "action", "namespace"}},
+		"scaleguard_audit_objects_judged_total":               {dto.MetricType_COUNTER, nil},
+		"scaleguard_audit_last_scan_timestamp_seconds":        {dto.MetricType_GAUGE, nil},
+		"scaleguard_audit_scan_duration_seconds":              {dto.MetricType_HISTOGRAM, nil},
+		"scaleguard_policy_refused":                           {dto.MetricType_GAUGE, []string{"policy"}},
+		"scaleguard_policy_generation":                        {dto.MetricType_GAUGE, []string{"policy"}},
 	} {
 		f, ok := got[name]
 		if !ok {
@@ -233,11 +269,23 @@ func TestEveryMetricIsScraped(t *testing.T) {
 		{"scaleguard_keeper_actions_total", map[string]string{"action": "pause", "result": "patched"}, 1},
 		{"scaleguard_informer_synced", map[string]string{"group": "keda.sh", "kind": "ScaledObject"}, 1},
 		{"scaleguard_watched_kind_served", map[string]string{"group": "workload.serving.volcano.sh", "kind": "ModelServing"}, 1},
+		{"scaleguard_audit_findings", map[string]string{"rule": "promql-unscoped", "action": "warn", "namespace": "op-metrics"}, 1},
+		{"scaleguard_audit_objects_judged_total", map[string]string{}, 1},
+		{"scaleguard_audit_scan_duration_seconds", map[string]string{}, 1},
+		{"scaleguard_policy_generation", map[string]string{"policy": "op-metrics"}, 2},
 	} {
 		v, ok := sample(got, c.name, c.labels)
 		if !ok || v < c.min {
 			t.Errorf("%s%v = %v (present: %v), want at least %v", c.name, c.labels, v, ok, c.min)
 		}
+	}
+	// The policy is in force as written; the last scan finished after the
+	// suite started.
+	if v, ok := sample(got, "scaleguard_policy_refused", map[string]string{"policy": "op-metrics"}); !ok || v != 0 {
+		t.Errorf("scaleguard_policy_refused{policy=op-metrics} = %v (present: %v), want 0", v, ok)
+	}
+	if v, ok := sample(got, "scaleguard_audit_last_scan_timestamp_seconds", map[string]string{}); !ok || v < float64(suiteStart.Unix()) {
+		t.Errorf("scaleguard_audit_last_scan_timestamp_seconds = %v (present: %v), want after %d", v, ok, suiteStart.Unix())
 	}
 	// Kinds without a CRD in the test cluster read as not served.
 	if v, ok := sample(got, "scaleguard_watched_kind_served", map[string]string{"group": "argoproj.io", "kind": "Rollout"}); !ok || v != 0 {

@@ -29,6 +29,7 @@ const PolicyResource = "scaleguardpolicies"
 // +kubebuilder:printcolumn:name="Namespaces",type=integer,JSONPath=`.status.namespaceCount`,description="namespaces the policy covers"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Conflicting",type=string,JSONPath=`.status.conditions[?(@.type=="Conflicting")].status`,priority=1
+// +kubebuilder:printcolumn:name="Audit-Deny",type=integer,JSONPath=`.status.audit.deny`,description="stored objects' findings the last audit scan would deny, in the namespaces covered",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ScaleGuardPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -80,6 +81,37 @@ type ScaleGuardPolicyStatus struct {
 	// it was, across restarts too.
 	// +kubebuilder:pruning:PreserveUnknownFields
 	AppliedSpec *runtime.RawExtension `json:"appliedSpec,omitempty"`
+	// Audit counts what the last audit scan found among the stored objects
+	// of the namespaces the policy covers, judged under the settings in
+	// force there (this policy merged with any other covering them).
+	// Absent until a scan has run.
+	Audit *PolicyAuditStatus `json:"audit,omitempty"`
+}
+
+// PolicyAuditStatus counts the findings of an audit scan.
+type PolicyAuditStatus struct {
+	// ScanTime is when the scan started.
+	ScanTime metav1.Time `json:"scanTime"`
+	// Deny, Warn and Mutate count the findings by action over every rule:
+	// what admission would deny, warn about, or change.
+	Deny   int32 `json:"deny"`
+	Warn   int32 `json:"warn"`
+	Mutate int32 `json:"mutate"`
+	// Rules counts the findings of each rule that found something,
+	// sorted by rule; a rule that found nothing is not listed.
+	// +listType=map
+	// +listMapKey=rule
+	Rules []RuleFindings `json:"rules,omitempty"`
+}
+
+// RuleFindings counts one rule's findings by action.
+type RuleFindings struct {
+	// Rule is the rule ID.
+	// +kubebuilder:validation:Required
+	Rule   string `json:"rule"`
+	Deny   int32  `json:"deny"`
+	Warn   int32  `json:"warn"`
+	Mutate int32  `json:"mutate"`
 }
 
 // RuleCounts counts rules by action.
