@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build test unit integration verify envtest-assets demo docs manifests generate fuzz clean
+.PHONY: all build test unit integration verify envtest-assets demo docs manifests generate fuzz clean bench
 
 all: build
 
@@ -38,6 +38,23 @@ verify:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))"; \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	./hack/verify-generated.sh
+
+## bench: the benchmarks of BENCHMARKS.md at its sizes (tens of minutes; output in bin/bench). make test runs each once at a tiny size.
+BENCH_VIEW ?= 10000
+BENCH_SIZES ?= 100,1000,10000
+BENCH_POPULATION ?= 10000
+BENCH_CREATES ?= 2000
+BENCH_CREATE_BLOCKS ?= 4
+BENCH_BLOCK ?= 3s
+BENCH_ROUNDS ?= 3
+bench: envtest-assets
+	@mkdir -p $(BIN)/bench
+	SCALEGUARD_BENCH_VIEW=$(BENCH_VIEW) SCALEGUARD_BENCH_SIZES=$(BENCH_SIZES) \
+	  $(GO) test ./internal/bench -run '^$$' -bench . -benchmem -timeout 60m | tee $(BIN)/bench/rules.txt
+	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" SCALEGUARD_BENCH_POPULATION=$(BENCH_POPULATION) \
+	  SCALEGUARD_BENCH_CREATES=$(BENCH_CREATES) SCALEGUARD_BENCH_CREATE_BLOCKS=$(BENCH_CREATE_BLOCKS) \
+	  SCALEGUARD_BENCH_BLOCK=$(BENCH_BLOCK) SCALEGUARD_BENCH_ROUNDS=$(BENCH_ROUNDS) \
+	  $(GO) test ./test/integration/bench -count=1 -v -timeout 90m | tee $(BIN)/bench/serve.txt
 
 ## envtest-assets: build kube-apiserver and etcd into bin/k8s (skipped when KUBEBUILDER_ASSETS is set)
 envtest-assets:

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -87,6 +88,12 @@ type Options struct {
 	// AuditSink receives the per-rule counts of each scan; nil sends them
 	// nowhere (metrics and reports still have them).
 	AuditSink audit.CountSink
+
+	// CacheTransform replaces clusterview.Transform as the informer
+	// cache's transform; nil means clusterview.Transform. The memory
+	// benchmark (test/integration/bench) measures the cache with and
+	// without it.
+	CacheTransform toolscache.TransformFunc
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
@@ -134,11 +141,15 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		electionID = DefaultLeaderElectionID
 	}
 
+	transform := o.CacheTransform
+	if transform == nil {
+		transform = clusterview.Transform
+	}
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme: apis.Scheme,
 		Logger: log,
 		Cache: cache.Options{
-			DefaultTransform:            clusterview.Transform,
+			DefaultTransform:            transform,
 			ReaderFailOnMissingInformer: true,
 		},
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
