@@ -46,7 +46,8 @@ func TestMain(m *testing.M) { os.Exit(run(m)) }
 func run(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	var err error
-	env, err = controlplane.Start(controlplane.Options{})
+	// The population holds thousands of Services.
+	env, err = controlplane.Start(controlplane.Options{ServiceIPRange: "10.96.0.0/16"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "control plane:", err)
 		return 1
