@@ -99,6 +99,15 @@ func IsGuardedGroupKind(gk schema.GroupKind) bool {
 // Decode decodes a JSON object of a kind the scheme knows into its Go type.
 // Unknown fields are ignored; a field of the wrong type is an error.
 func Decode(gvk schema.GroupVersionKind, data []byte) (client.Object, error) {
+	if obj, ok := DecodeExact(gvk, data); ok {
+		return obj, nil
+	}
+	return decodeUniversal(gvk, data)
+}
+
+// decodeUniversal decodes with apimachinery's universal deserializer:
+// JSON or YAML, the kind the data names (gvk's parts where it names none).
+func decodeUniversal(gvk schema.GroupVersionKind, data []byte) (client.Object, error) {
 	into, err := Scheme.New(gvk)
 	if err != nil {
 		return nil, fmt.Errorf("kind %s is not known: %w", gvk, err)
