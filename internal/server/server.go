@@ -185,6 +185,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		if err := view.EnableClaims(ctx, claimTTL); err != nil {
 			return nil, err
 		}
+		// A denial resting on the claim of a create the API server
+		// refused after admitting it asks the API server (the one API
+		// call on the request path, and only then).
+		view.CheckClaimsWith(mgr.GetAPIReader())
 	}
 	if o.ReadThrough {
 		view.EnableReadThrough(mgr.GetAPIReader())
