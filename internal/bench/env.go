@@ -70,3 +70,19 @@ func LoadAverage() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// EnvStrings reads a comma-separated list variable, def when unset.
+func EnvStrings(name string, def []string) ([]string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			return nil, fmt.Errorf("%s=%q: want names separated by commas", name, v)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

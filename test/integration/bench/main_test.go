@@ -196,7 +196,7 @@ func createAll(t *testing.T, c client.Client, objs []client.Object, concurrency 
 		go func() {
 			defer wg.Done()
 			for o := range work {
-				err := c.Create(context.Background(), o.DeepCopyObject().(client.Object))
+				err := createRetrying(c, o)
 				if err != nil && !apierrors.IsAlreadyExists(err) {
 					mu.Lock()
 					if first == nil {
@@ -215,6 +215,22 @@ func createAll(t *testing.T, c client.Client, objs []client.Object, concurrency 
 	if first != nil {
 		t.Fatal(first)
 	}
+}
+
+// createRetrying creates a copy of o, trying again a few times when the
+// API server answers that it is overloaded (a timeout, a quota evaluation
+// that timed out, too many requests): populating a loaded machine meets
+// those, and they say nothing of what is measured.
+func createRetrying(c client.Client, o client.Object) error {
+	var err error
+	for attempt := range 5 {
+		err = c.Create(context.Background(), o.DeepCopyObject().(client.Object))
+		if !apierrors.IsInternalError(err) && !apierrors.IsServerTimeout(err) && !apierrors.IsTimeout(err) && !apierrors.IsTooManyRequests(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	return err
 }
 
 // populated is the size of the population created so far.
