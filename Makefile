@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build test unit integration verify envtest-assets demo docs manifests generate fuzz clean
+.PHONY: all build test unit integration verify envtest-assets demo docs manifests generate fuzz clean bench bench-smoke
 
 all: build
 
@@ -14,8 +14,8 @@ all: build
 build:
 	$(GO) build -o $(BIN)/scaleguard ./cmd/scaleguard
 
-## test: vet, generated-file checks, unit tests, a short fuzz pass, integration tests against a real kube-apiserver
-test: verify unit fuzz integration
+## test: vet, generated-file checks, unit tests, a short fuzz pass, each benchmark once at a tiny size, integration tests against a real kube-apiserver
+test: verify unit fuzz bench-smoke integration
 
 ## unit: every test except the control-plane suite
 unit:
@@ -38,6 +38,31 @@ verify:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))"; \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	./hack/verify-generated.sh
+
+## bench: the benchmarks of BENCHMARKS.md at its sizes (tens of minutes; output in bin/bench). make test runs each once at a tiny size.
+BENCH_VIEW ?= 10000
+BENCH_SIZES ?= 100,1000,10000
+BENCH_POPULATION ?= 10000
+BENCH_CREATES ?= 2000
+BENCH_CREATE_BLOCKS ?= 4
+BENCH_BLOCK ?= 3s
+BENCH_ROUNDS ?= 3
+bench: envtest-assets
+	@mkdir -p $(BIN)/bench
+	SCALEGUARD_BENCH_VIEW=$(BENCH_VIEW) SCALEGUARD_BENCH_SIZES=$(BENCH_SIZES) \
+	  $(GO) test ./internal/bench -run '^$$' -bench . -benchmem -timeout 60m | tee $(BIN)/bench/rules.txt
+	for m in transform none; do \
+	  KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" SCALEGUARD_BENCH_POPULATION=$(BENCH_POPULATION) SCALEGUARD_BENCH_MEMORY=$$m \
+	    $(GO) test ./test/integration/bench -run '^TestMemory$$' -count=1 -v -timeout 60m | tee $(BIN)/bench/memory-$$m.txt; \
+	done
+	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" SCALEGUARD_BENCH_POPULATION=$(BENCH_POPULATION) \
+	  SCALEGUARD_BENCH_CREATES=$(BENCH_CREATES) SCALEGUARD_BENCH_CREATE_BLOCKS=$(BENCH_CREATE_BLOCKS) \
+	  SCALEGUARD_BENCH_BLOCK=$(BENCH_BLOCK) SCALEGUARD_BENCH_ROUNDS=$(BENCH_ROUNDS) \
+	  $(GO) test ./test/integration/bench -run 'TestHTTPSAdmission|TestThroughAPIServer' -count=1 -v -timeout 90m | tee $(BIN)/bench/serve.txt
+
+## bench-smoke: every Go benchmark run once over a tiny view (seconds), so that the benchmarks keep working; never a timing verdict. The serve benchmarks (test/integration/bench) run at tiny sizes in integration.
+bench-smoke:
+	SCALEGUARD_BENCH_VIEW=20 SCALEGUARD_BENCH_SIZES=20 $(GO) test -count=1 ./internal/bench ./policies/... -run '^$$' -bench . -benchtime 1x
 
 ## envtest-assets: build kube-apiserver and etcd into bin/k8s (skipped when KUBEBUILDER_ASSETS is set)
 envtest-assets:

@@ -119,6 +119,15 @@ func Decode(gvk schema.GroupVersionKind, data []byte) (client.Object, error) {
 	if IsUnstructured(gvk) {
 		return decodeUnstructured(gvk, data)
 	}
+	if obj, ok := DecodeExact(gvk, data); ok {
+		return obj, nil
+	}
+	return decodeUniversal(gvk, data)
+}
+
+// decodeUniversal decodes with apimachinery's universal deserializer:
+// JSON or YAML, the kind the data names (gvk's parts where it names none).
+func decodeUniversal(gvk schema.GroupVersionKind, data []byte) (client.Object, error) {
 	into, err := Scheme.New(gvk)
 	if err != nil {
 		return nil, fmt.Errorf("kind %s is not known: %w", gvk, err)

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -54,6 +55,11 @@ type Request struct {
 	// Live is what the audit observed of the running system for this
 	// object; only the audit sets it, and only then do audit-only rules run.
 	Live *Live
+
+	// Decoded and OldDecoded, when set, are Object and OldObject already
+	// decoded (the webhook decodes each once per request): the engine
+	// reads them instead of decoding again, and never modifies them.
+	Decoded, OldDecoded client.Object
 }
 
 // Result is the outcome of one phase.
@@ -97,13 +103,17 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 	// Validate, where every rule reads the same decoded object).
 	var obj client.Object
 	var memo map[any]any
+	patched := false // cur is still req.Object
+	in := &Input{}
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
 		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
 		if obj == nil {
-			if obj, err = e.Decode(req.GVK, cur); err != nil {
+			if req.Decoded != nil && !patched {
+				obj = req.Decoded
+			} else if obj, err = e.Decode(req.GVK, cur); err != nil {
 				return res, err
 			}
 			memo = map[any]any{}
@@ -111,7 +121,8 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 		if err := unfinished(req.Context, rule.ID); err != nil {
 			return Result{Object: req.Object}, err
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
+		// One Input serves every rule in turn, set afresh for each.
+		*in = Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
 		found := e.runRule(rule, in, false)
 		if err := unfinished(req.Context, rule.ID); err != nil {
 			return Result{Object: req.Object}, err
@@ -139,7 +150,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 				})
 				continue
 			}
-			cur, obj = next, nil
+			cur, obj, patched = next, nil, true
 			res.Findings = append(res.Findings, f)
 		}
 	}
@@ -165,9 +176,12 @@ func (e *Engine) Validate(req Request) (Result, error) {
 		settings = DefaultSettings()
 	}
 	res := Result{Object: req.Object}
-	obj, err := e.Decode(req.GVK, req.Object)
-	if err != nil {
-		return res, err
+	obj := req.Decoded
+	if obj == nil {
+		var err error
+		if obj, err = e.Decode(req.GVK, req.Object); err != nil {
+			return res, err
+		}
 	}
 	oldObj, err := e.decodeOld(req)
 	if err != nil {
@@ -175,6 +189,7 @@ func (e *Engine) Validate(req Request) (Result, error) {
 	}
 	owner := guardedOwner(obj)
 	memo, oldMemo := map[any]any{}, map[any]any{}
+	in := &Input{}
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
 		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
@@ -183,7 +198,8 @@ func (e *Engine) Validate(req Request) (Result, error) {
 		if err := unfinished(req.Context, rule.ID); err != nil {
 			return Result{Object: req.Object}, err
 		}
-		in := &Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
+		// One Input serves every rule in turn, set afresh for each.
+		*in = Input{Object: obj, OldObject: oldObj, Operation: req.Operation, View: req.View, Settings: settings, Now: req.Now, Live: req.Live, memo: memo, ctx: req.Context}
 		var before map[string]bool
 		found := e.runRule(rule, in, rule.Action == Deny)
 		for _, f := range found {
@@ -226,6 +242,9 @@ func (e *Engine) Admit(req Request) (Result, error) {
 	}
 	final := req
 	final.Object = mut.Object
+	if !bytes.Equal(mut.Object, req.Object) {
+		final.Decoded = nil // decoded before the patches
+	}
 	val, err := e.Validate(final)
 	if err != nil {
 		return mut, err
@@ -240,6 +259,9 @@ func (e *Engine) Admit(req Request) (Result, error) {
 func (e *Engine) decodeOld(req Request) (client.Object, error) {
 	if req.Operation != Update || len(req.OldObject) == 0 {
 		return nil, nil
+	}
+	if req.OldDecoded != nil {
+		return req.OldDecoded, nil
 	}
 	old, err := e.Decode(req.GVK, req.OldObject)
 	if err != nil {

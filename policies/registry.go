@@ -12,6 +12,8 @@ import (
 type Registry struct {
 	mu    sync.RWMutex
 	rules map[string]Rule
+	// byKind memoises For, which every judgement calls; Register clears it.
+	byKind map[schema.GroupVersionKind][]Rule
 }
 
 // NewRegistry returns an empty registry.
@@ -30,6 +32,7 @@ func (r *Registry) Register(rule Rule) error {
 		return fmt.Errorf("rule %q is registered twice", rule.ID)
 	}
 	r.rules[rule.ID] = rule
+	r.byKind = nil
 	return nil
 }
 
@@ -53,14 +56,28 @@ func (r *Registry) Rules() []Rule {
 	return out
 }
 
-// For returns the rules that judge gvk, sorted by ID.
+// For returns the rules that judge gvk, sorted by ID. The slice is shared
+// between calls: callers must not modify it.
 func (r *Registry) For(gvk schema.GroupVersionKind) []Rule {
-	var out []Rule
-	for _, rule := range r.Rules() {
+	r.mu.RLock()
+	out, ok := r.byKind[gvk]
+	r.mu.RUnlock()
+	if ok {
+		return out
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rule := range r.rules {
 		if rule.judges(gvk) {
 			out = append(out, rule)
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	out = out[:len(out):len(out)]
+	if r.byKind == nil {
+		r.byKind = map[schema.GroupVersionKind][]Rule{}
+	}
+	r.byKind[gvk] = out
 	return out
 }
 

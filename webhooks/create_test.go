@@ -10,6 +10,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/policies"
@@ -24,7 +25,7 @@ type createAware struct {
 	calls []string
 }
 
-func (c *createAware) ForCreate(gvk schema.GroupVersionKind, _ []byte, dryRun bool) (policies.ClusterView, func(bool)) {
+func (c *createAware) ForCreate(gvk schema.GroupVersionKind, _ []byte, _ client.Object, dryRun bool) (policies.ClusterView, func(bool)) {
 	c.record(fmt.Sprintf("ForCreate %s dryRun=%t", gvk.Kind, dryRun))
 	return c.fresh, func(admitted bool) { c.record(fmt.Sprintf("release admitted=%t", admitted)) }
 }

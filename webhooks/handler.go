@@ -16,8 +16,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
 )
 
@@ -34,7 +36,20 @@ type View interface {
 // the creates this process admitted moments ago). release is called with
 // the verdict.
 type CreateViewer interface {
-	ForCreate(gvk schema.GroupVersionKind, object []byte, dryRun bool) (view policies.ClusterView, release func(admitted bool))
+	// ForCreate takes the object as JSON and, when the handler could
+	// decode it, decoded (read, never modified; nil otherwise).
+	ForCreate(gvk schema.GroupVersionKind, object []byte, decoded client.Object, dryRun bool) (view policies.ClusterView, release func(admitted bool))
+}
+
+// UnstoredClaims is a CREATE view (from CreateViewer) that may hold the
+// claims of creates the API server refused after they were admitted
+// (by another webhook, a quota): a denial resting on such a claim is
+// judged again once DropUnstored has dropped them (clusterview.Cache asks
+// the API server whether the claimed objects were stored).
+type UnstoredClaims interface {
+	// DropUnstored drops the claims this judgement used whose objects
+	// were not stored, and reports whether it dropped any.
+	DropUnstored(ctx context.Context) bool
 }
 
 // SettingsSource yields the effective settings of each request.
@@ -128,8 +143,20 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	if len(req.Object.Raw) == 0 {
 		return h.fail(http.StatusBadRequest, fmt.Errorf("%s request for %s has no object", req.Operation, want.Kind))
 	}
-	if err := sameKind(req, want); err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+	// Each object is decoded once, here, and the engine and the CREATE
+	// view read it. One that apis.DecodeExact cannot take in one pass (it
+	// names another kind, or is not plain JSON) goes through sameKind and
+	// the engine's own decoding, which say what is wrong with it.
+	decoded, exact := apis.DecodeExact(want, req.Object.Raw)
+	var oldDecoded client.Object
+	oldExact := len(req.OldObject.Raw) == 0
+	if !oldExact {
+		oldDecoded, oldExact = apis.DecodeExact(want, req.OldObject.Raw)
+	}
+	if !exact || !oldExact {
+		if err := sameKind(req, want); err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
 	}
 	syncCtx, cancel := context.WithTimeout(ctx, h.SyncWait)
 	synced := h.View.WaitForSync(syncCtx)
@@ -147,16 +174,26 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		Now:       time.Now(),
 		Context:   ctx,
 	}
+	if exact {
+		preq.Decoded = decoded
+	}
 	if op == policies.Update {
 		preq.OldObject = req.OldObject.Raw
+		if oldExact {
+			preq.OldDecoded = oldDecoded
+		}
 	}
-	log := h.Log.WithValues("kind", want.Kind, "namespace", req.Namespace, "name", req.Name, "operation", req.Operation,
-		"user", req.UserInfo.Username, "dryRun", req.DryRun != nil && *req.DryRun)
+	// The request's logger is built only when something is logged: an
+	// admitted request logs nothing at the default level.
+	log := func() logr.Logger {
+		return h.Log.WithValues("kind", want.Kind, "namespace", req.Namespace, "name", req.Name, "operation", req.Operation,
+			"user", req.UserInfo.Username, "dryRun", req.DryRun != nil && *req.DryRun)
+	}
 
 	if h.Endpoint.Phase == Mutating {
 		res, err := h.Engine.Mutate(preq)
 		if errors.Is(err, policies.ErrUnfinished) {
-			log.Info("out of time", "reason", err.Error())
+			log().Info("out of time", "reason", err.Error())
 			return h.outOfTime(ctx)
 		}
 		if err != nil {
@@ -166,21 +203,26 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 		resp := admission.Allowed("")
 		resp.Patches = res.Patch
 		resp.Warnings = warnings(res.Findings)
-		if len(res.Patch) > 0 {
+		if len(res.Patch) > 0 && h.Log.V(1).Enabled() {
 			// An admitted request is logged only at debug level.
-			log.V(1).Info("mutated", "rules", ruleIDs(res.Findings))
+			log().V(1).Info("mutated", "rules", ruleIDs(res.Findings))
 		}
 		return resp
 	}
 
 	release := func(bool) {}
 	if cv, ok := h.View.(CreateViewer); ok && op == policies.Create {
-		preq.View, release = cv.ForCreate(want, req.Object.Raw, req.DryRun != nil && *req.DryRun)
+		preq.View, release = cv.ForCreate(want, req.Object.Raw, preq.Decoded, req.DryRun != nil && *req.DryRun)
 	}
 	res, err := h.Engine.Validate(preq)
+	if err == nil && res.Denied() {
+		if u, ok := preq.View.(UnstoredClaims); ok && u.DropUnstored(ctx) {
+			res, err = h.Engine.Validate(preq)
+		}
+	}
 	release(err == nil && !res.Denied())
 	if errors.Is(err, policies.ErrUnfinished) {
-		log.Info("out of time", "reason", err.Error())
+		log().Info("out of time", "reason", err.Error())
 		return h.outOfTime(ctx)
 	}
 	if err != nil {
@@ -208,7 +250,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	}
 	status := apierrors.NewInvalid(want.GroupKind(), name, causes).ErrStatus
 	// One line per denial, at the default level.
-	log.Info("denied", "rules", ruleIDs(denials), "fields", fieldPaths(denials))
+	log().Info("denied", "rules", ruleIDs(denials), "fields", fieldPaths(denials))
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{
 		Allowed:  false,
 		Result:   &status,

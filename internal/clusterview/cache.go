@@ -34,6 +34,11 @@ import (
 // their scale target.
 const targetIndex = "scaleguard.io/target"
 
+// hpaNameIndex indexes ScaledObjects by the name KEDA gives their HPA, so
+// that judging one reads the few that share it rather than its namespace
+// (policies.HPANameIndex).
+const hpaNameIndex = "scaleguard.io/hpa-name"
+
 // Watched lists the kinds the cache view reads, in the order they are set up.
 var Watched = []client.Object{
 	&corev1.Namespace{},
@@ -124,6 +129,14 @@ func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf 
 		}); err != nil {
 			return nil, fmt.Errorf("indexing ScaledObjects: %w", err)
 		}
+		if err := c.IndexField(ctx, &kedav1alpha1.ScaledObject{}, hpaNameIndex, func(o client.Object) []string {
+			if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
+				return []string{policies.KEDAHPAName(so)}
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("indexing ScaledObjects: %w", err)
+		}
 	}
 	if v.served[autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler")] {
 		if err := c.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, targetIndex, func(o client.Object) []string {
@@ -165,26 +178,42 @@ func (v *Cache) WaitForSync(ctx context.Context) bool {
 // webhook call has 5 seconds in all.
 const readTimeout = time.Second
 
+// get reads one object into obj. Like lists, it does not deep-copy:
+// obj is a shallow copy of the cached object, sharing its maps and
+// slices, which ClusterView's readers never modify; deep-copying a
+// Deployment cost more than the rules that read it.
 func (v *Cache) get(gvk schema.GroupVersionKind, ns, name string, obj client.Object) bool {
 	if !v.served[gvk] {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	ctx, cancel := v.readContext()
 	defer cancel()
-	if err := v.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+	if err := v.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj, client.UnsafeDisableDeepCopy); err != nil {
 		if !apierrors.IsNotFound(err) {
 			v.log.Error(err, "cache read failed", "kind", gvk.Kind, "namespace", ns, "name", name)
 		}
 		return false
 	}
+	// A read without a copy leaves the kind unset; a copied one has it.
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	return true
+}
+
+// readContext bounds a read by readTimeout until the view has synced;
+// after that, reads are in memory and never wait, and the bound (a timer
+// per read) is dropped.
+func (v *Cache) readContext() (context.Context, context.CancelFunc) {
+	if v.synced.Load() {
+		return context.Background(), func() {}
+	}
+	return context.WithTimeout(context.Background(), readTimeout)
 }
 
 func (v *Cache) list(gvk schema.GroupVersionKind, list client.ObjectList, opts ...client.ListOption) bool {
 	if !v.served[gvk] {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	ctx, cancel := v.readContext()
 	defer cancel()
 	opts = append(opts, client.UnsafeDisableDeepCopy)
 	if err := v.reader.List(ctx, list, opts...); err != nil {
@@ -271,6 +300,13 @@ func (v *Cache) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
 func (v *Cache) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alpha1.ScaledObject {
 	l := &kedav1alpha1.ScaledObjectList{}
 	v.list(gvkScaledObject, l, client.InNamespace(target.Namespace), client.MatchingFields{targetIndex: target.Key()})
+	return ptrs(l.Items)
+}
+
+// ScaledObjectsWithHPAName implements policies.HPANameIndex.
+func (v *Cache) ScaledObjectsWithHPAName(ns, name string) []*kedav1alpha1.ScaledObject {
+	l := &kedav1alpha1.ScaledObjectList{}
+	v.list(gvkScaledObject, l, client.InNamespace(ns), client.MatchingFields{hpaNameIndex: name})
 	return ptrs(l.Items)
 }
 

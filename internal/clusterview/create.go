@@ -8,6 +8,7 @@ import (
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -41,7 +42,7 @@ const liveReadBudget = 2500 * time.Millisecond
 // refused after admission is never delivered). Call it before the manager
 // starts.
 func (v *Cache) EnableClaims(ctx context.Context, ttl time.Duration) error {
-	c := &claims{ttl: ttl, now: time.Now}
+	c := &claims{ttl: ttl, now: time.Now, byNamespace: map[string]map[claimKey]*claim{}}
 	for _, obj := range []client.Object{&kedav1alpha1.ScaledObject{}, &autoscalingv2.HorizontalPodAutoscaler{}} {
 		gvk, err := apiutil.GVKForObject(obj, apis.Scheme)
 		if err != nil {
@@ -71,12 +72,12 @@ func (v *Cache) EnableClaims(ctx context.Context, ttl time.Duration) error {
 // manager's API reader) instead of the cache.
 func (v *Cache) EnableReadThrough(live client.Reader) { v.live = live }
 
-// ForCreate returns the view a CREATE of object (JSON of kind gvk) is
-// validated against, and a function to call with the verdict: the cache,
+// ForCreate returns the view a CREATE of object (JSON of kind gvk, and
+// decoded when not nil) is validated against, and a function to call with the verdict: the cache,
 // plus the claims of other requests, and with the read-through the lists
 // read live (once per request and namespace; the cache answers if the read
 // fails). A denial withdraws the object's claim; a dry run makes none.
-func (v *Cache) ForCreate(gvk schema.GroupVersionKind, object []byte, dryRun bool) (policies.ClusterView, func(admitted bool)) {
+func (v *Cache) ForCreate(gvk schema.GroupVersionKind, object []byte, decoded client.Object, dryRun bool) (policies.ClusterView, func(admitted bool)) {
 	if v.claims == nil && v.live == nil {
 		return v, func(bool) {}
 	}
@@ -85,15 +86,32 @@ func (v *Cache) ForCreate(gvk schema.GroupVersionKind, object []byte, dryRun boo
 	if v.claims != nil {
 		var own client.Object
 		if gvk == apis.ScaledObject || gvk == apis.HorizontalPodAutoscaler {
-			if obj, err := apis.Decode(gvk, object); err == nil {
-				obj.SetNamespace(defaultNamespace(obj.GetNamespace()))
+			obj, err := decoded, error(nil)
+			if obj == nil {
+				obj, err = apis.Decode(gvk, object)
+			}
+			if err == nil {
+				if ns := obj.GetNamespace(); ns == "" {
+					// The decoded object is the judgement's: name the
+					// namespace on a copy.
+					obj = obj.DeepCopyObject().(client.Object)
+					obj.SetNamespace(defaultNamespace(ns))
+				}
 				own = obj
 			}
 		}
-		if dryRun {
-			cv.claimed = v.claims.others(own)
-		} else {
-			cv.claimed, release = v.claims.take(own)
+		if own != nil {
+			// The claims of the object's own namespace are read in the
+			// same locked step as its claim is taken, so that of two
+			// creates judged at once exactly one sees the other's.
+			cv.own = keyOf(own)
+			var claimed []*claim
+			if dryRun {
+				claimed = v.claims.others(own.GetNamespace(), cv.own)
+			} else {
+				claimed, release = v.claims.take(own)
+			}
+			cv.claimed = map[string][]*claim{own.GetNamespace(): claimed}
 		}
 	}
 	return cv, release
@@ -112,7 +130,13 @@ type createView struct {
 	*Cache
 	// deadline ends the read-through budget of this CREATE.
 	deadline time.Time
-	claimed  []client.Object
+	// own is the claim key of the object created (zero for kinds that
+	// take no claim); claimed are the other claims by namespace, read
+	// once per namespace (its own namespace's when the claim was taken);
+	// used are those that went into a list this judgement read.
+	own      claimKey
+	claimed  map[string][]*claim
+	used     map[*claim]bool
 	sos      map[string][]*kedav1alpha1.ScaledObject
 	hpas     map[string][]*autoscalingv2.HorizontalPodAutoscaler
 	isvcs    map[string][]*kservev1beta1.InferenceService
@@ -158,7 +182,7 @@ func (cv *createView) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
 	} else {
 		out = cv.Cache.ScaledObjects(ns)
 	}
-	out = withClaims(out, cv.claimed, ns)
+	out = withClaims(cv, out, ns, nil, nil)
 	if cv.sos == nil {
 		cv.sos = map[string][]*kedav1alpha1.ScaledObject{}
 	}
@@ -166,11 +190,23 @@ func (cv *createView) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
 	return out
 }
 
-// ScaledObjectsFor implements policies.ClusterView.
+// ScaledObjectsFor implements policies.ClusterView: without the
+// read-through, the cache's index by target and the claims on target, so
+// that a CREATE reads the few ScaledObjects of its target rather than its
+// whole namespace.
 func (cv *createView) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alpha1.ScaledObject {
+	on := func(so *kedav1alpha1.ScaledObject) bool {
+		t, ok := policies.KEDATarget(so)
+		return ok && t == target
+	}
+	if cv.live == nil {
+		return withClaims(cv, cv.Cache.ScaledObjectsFor(target), target.Namespace, on, func(so *kedav1alpha1.ScaledObject) bool {
+			return cv.stored(gvkScaledObject, so.Namespace, so.Name, &kedav1alpha1.ScaledObject{})
+		})
+	}
 	var out []*kedav1alpha1.ScaledObject
 	for _, so := range cv.ScaledObjects(target.Namespace) {
-		if t, ok := policies.KEDATarget(so); ok && t == target {
+		if on(so) {
 			out = append(out, so)
 		}
 	}
@@ -189,7 +225,7 @@ func (cv *createView) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
 	} else {
 		out = cv.Cache.HPAs(ns)
 	}
-	out = withClaims(out, cv.claimed, ns)
+	out = withClaims(cv, out, ns, nil, nil)
 	if cv.hpas == nil {
 		cv.hpas = map[string][]*autoscalingv2.HorizontalPodAutoscaler{}
 	}
@@ -197,11 +233,17 @@ func (cv *createView) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
 	return out
 }
 
-// HPAsFor implements policies.ClusterView.
+// HPAsFor implements policies.ClusterView, as ScaledObjectsFor.
 func (cv *createView) HPAsFor(target policies.WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler {
+	on := func(h *autoscalingv2.HorizontalPodAutoscaler) bool { return policies.HPATarget(h) == target }
+	if cv.live == nil {
+		return withClaims(cv, cv.Cache.HPAsFor(target), target.Namespace, on, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+			return cv.stored(gvkHPA, h.Namespace, h.Name, &autoscalingv2.HorizontalPodAutoscaler{})
+		})
+	}
 	var out []*autoscalingv2.HorizontalPodAutoscaler
 	for _, h := range cv.HPAs(target.Namespace) {
-		if policies.HPATarget(h) == target {
+		if on(h) {
 			out = append(out, h)
 		}
 	}
@@ -251,111 +293,294 @@ func memoised[T any, L client.ObjectList](cv *createView, memo *map[string][]*T,
 	return out
 }
 
-// withClaims adds the claimed objects of type T in ns that the list does
-// not hold yet (the stored object, once there, is the one to judge by).
-func withClaims[T client.Object](list []T, claimed []client.Object, ns string) []T {
-	for _, c := range claimed {
-		o, ok := c.(T)
-		if !ok || (ns != "" && o.GetNamespace() != ns) {
+// withClaims adds the claimed objects of type T in ns (every namespace
+// when ns is "") that keep passes (all when nil) and that are not stored
+// yet (the stored object, once there, is the one to judge by): stored
+// says so, or, when nil, the list holding an object of the same name.
+// The claims added are recorded as used.
+func withClaims[T client.Object](cv *createView, list []T, ns string, keep, stored func(T) bool) []T {
+	var names map[string]bool
+	for _, c := range cv.claimsIn(ns) {
+		o, ok := c.obj.(T)
+		if !ok || (keep != nil && !keep(o)) {
 			continue
 		}
-		present := false
-		for _, e := range list {
-			if e.GetNamespace() == o.GetNamespace() && e.GetName() == o.GetName() {
-				present = true
-				break
+		if stored == nil {
+			if names == nil {
+				names = make(map[string]bool, len(list))
+				for _, e := range list {
+					names[e.GetNamespace()+"/"+e.GetName()] = true
+				}
 			}
+			if names[o.GetNamespace()+"/"+o.GetName()] {
+				continue
+			}
+		} else if stored(o) {
+			continue
 		}
-		if !present {
-			list = append(list, o)
+		list = append(list[:len(list):len(list)], o)
+		if cv.used == nil {
+			cv.used = map[*claim]bool{}
 		}
+		cv.used[c] = true
 	}
 	return list
 }
 
-// claims are the ScaledObjects and HPAs this process is judging or has
-// admitted for CREATE and the cache has not delivered yet.
-type claims struct {
-	mu   sync.Mutex
-	ttl  time.Duration
-	now  func() time.Time
-	list []*claim
+// stored reports whether the cache holds an object of kind gvk by name
+// (into obj, which must be empty).
+func (cv *createView) stored(gvk schema.GroupVersionKind, ns, name string, obj client.Object) bool {
+	return cv.Cache.get(gvk, ns, name, obj) && obj.GetName() == name
 }
 
-type claim struct {
-	obj     client.Object
-	expires time.Time
+// claimsIn returns the claims of other objects in ns ("" for every
+// namespace), read from the process's claims once per namespace.
+func (cv *createView) claimsIn(ns string) []*claim {
+	if cv.claims == nil {
+		return nil
+	}
+	if c, ok := cv.claimed[ns]; ok {
+		return c
+	}
+	c := cv.claims.others(ns, cv.own)
+	if cv.claimed == nil {
+		cv.claimed = map[string][]*claim{}
+	}
+	cv.claimed[ns] = c
+	return c
 }
 
-// others returns the live claims of objects other than own.
-func (c *claims) others(own client.Object) []client.Object {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.othersLocked(own)
+// ScaledObjectsWithHPAName implements policies.HPANameIndex: the cache's
+// index (or the live list), plus the claims.
+func (cv *createView) ScaledObjectsWithHPAName(ns, name string) []*kedav1alpha1.ScaledObject {
+	hasName := func(so *kedav1alpha1.ScaledObject) bool { return policies.KEDAHPAName(so) == name }
+	if cv.live != nil {
+		var out []*kedav1alpha1.ScaledObject
+		for _, so := range cv.ScaledObjects(ns) {
+			if hasName(so) {
+				out = append(out, so)
+			}
+		}
+		return out
+	}
+	return withClaims(cv, cv.Cache.ScaledObjectsWithHPAName(ns, name), ns, hasName, func(so *kedav1alpha1.ScaledObject) bool {
+		return cv.stored(gvkScaledObject, so.Namespace, so.Name, &kedav1alpha1.ScaledObject{})
+	})
 }
 
-func (c *claims) othersLocked(own client.Object) []client.Object {
-	now := c.now()
-	kept := c.list[:0]
-	var out []client.Object
-	for _, cl := range c.list {
-		if now.After(cl.expires) {
+// claimGrace is how long after its create was admitted a claim counts
+// without question. Past it, a claim that decides a denial is checked:
+// an object the API server has not stored by then was refused after
+// admission (by another webhook, a quota, a client that gave up), and its
+// claim must not refuse other creates for the rest of its TTL.
+const claimGrace = time.Second
+
+// DropUnstored implements webhooks.UnstoredClaims: of the claims this
+// judgement used, it drops those admitted more than claimGrace ago whose
+// objects the API server does not hold (one GET each, from the reader
+// given to CheckClaimsWith), from this view and for good, and reports
+// whether it dropped any. Claims still being judged, younger ones and
+// those the API server could not be asked about stay.
+func (cv *createView) DropUnstored(ctx context.Context) bool {
+	if cv.claims == nil || cv.claims.stored == nil || len(cv.used) == 0 {
+		return false
+	}
+	dropped := false
+	for c := range cv.used {
+		if !cv.claims.stale(c) {
 			continue
 		}
-		kept = append(kept, cl)
-		if own == nil || !sameObject(cl.obj, own) {
-			out = append(out, cl.obj)
+		stored, err := cv.claims.stored(ctx, c.obj)
+		if err != nil {
+			cv.log.Error(err, "checking a claim with the API server failed; it stands", "kind", c.key.gk.Kind, "namespace", c.key.namespace, "name", c.key.name)
+			continue
+		}
+		if stored {
+			continue
+		}
+		cv.log.Info("dropped the claim of a create the API server refused after admitting it", "kind", c.key.gk.Kind, "namespace", c.key.namespace, "name", c.key.name)
+		cv.claims.drop(c)
+		for ns, list := range cv.claimed {
+			cv.claimed[ns] = without(list, c)
+		}
+		dropped = true
+	}
+	if dropped {
+		// Lists are built again without the dropped claims.
+		cv.used, cv.sos, cv.hpas = nil, nil, nil
+	}
+	return dropped
+}
+
+func without(list []*claim, c *claim) []*claim {
+	out := make([]*claim, 0, len(list))
+	for _, e := range list {
+		if e != c {
+			out = append(out, e)
 		}
 	}
-	c.list = kept
 	return out
 }
 
-// take returns the other claims and, in the same step, claims own's place;
-// release withdraws the claim when the object was not admitted and keeps
-// it, until delivered or for the TTL from the verdict, when it was.
-func (c *claims) take(own client.Object) ([]client.Object, func(admitted bool)) {
+// CheckClaimsWith lets a CREATE whose denial rests on claims ask the API
+// server, through live (an uncached reader), whether the claimed objects
+// were stored (DropUnstored). Call it after EnableClaims.
+func (v *Cache) CheckClaimsWith(live client.Reader) {
+	if v.claims == nil {
+		return
+	}
+	v.claims.stored = func(ctx context.Context, obj client.Object) (bool, error) {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		got := obj.DeepCopyObject().(client.Object)
+		err := live.Get(ctx, client.ObjectKeyFromObject(obj), got)
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+}
+
+// claims are the ScaledObjects and HPAs this process is judging or has
+// admitted for CREATE and the cache has not delivered yet: one claim per
+// object (a create retried replaces the claim of the one before), by
+// namespace, so that a create reads only the claims of the namespaces it
+// looks at.
+type claims struct {
+	mu          sync.Mutex
+	ttl         time.Duration
+	now         func() time.Time
+	byNamespace map[string]map[claimKey]*claim
+	// stored asks the API server whether a claimed object is stored
+	// (CheckClaimsWith); nil means claims are never checked.
+	stored func(ctx context.Context, obj client.Object) (bool, error)
+}
+
+// claimKey identifies a claimed object.
+type claimKey struct {
+	gk              schema.GroupKind
+	namespace, name string
+}
+
+func keyOf(obj client.Object) claimKey {
+	return claimKey{gk: obj.GetObjectKind().GroupVersionKind().GroupKind(), namespace: obj.GetNamespace(), name: obj.GetName()}
+}
+
+type claim struct {
+	key     claimKey
+	obj     client.Object
+	expires time.Time
+	// admitted is when the create was admitted; zero while it is judged.
+	admitted time.Time
+	// prev is the claim this one replaced (an earlier create of the same
+	// object, admitted), put back if this create is denied.
+	prev *claim
+}
+
+// others returns the live claims of ns ("" for every namespace) but
+// own's, dropping expired ones.
+func (c *claims) others(ns string, own claimKey) []*claim {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.othersLocked(own)
-	if own == nil {
-		return out, func(bool) {}
+	if ns != "" {
+		return c.othersIn(ns, own, nil)
 	}
-	mine := &claim{obj: own, expires: c.now().Add(c.ttl)}
-	c.list = append(c.list, mine)
+	var out []*claim
+	for n := range c.byNamespace {
+		out = c.othersIn(n, own, out)
+	}
+	return out
+}
+
+// othersIn appends the live claims of ns but own's to out. Callers hold mu.
+func (c *claims) othersIn(ns string, own claimKey, out []*claim) []*claim {
+	m := c.byNamespace[ns]
+	now := c.now()
+	for k, cl := range m {
+		if now.After(cl.expires) {
+			delete(m, k)
+			continue
+		}
+		if k != own {
+			out = append(out, cl)
+		}
+	}
+	if len(m) == 0 {
+		delete(c.byNamespace, ns)
+	}
+	return out
+}
+
+// take returns the other claims of own's namespace and, in the same step,
+// claims own's place; release withdraws the claim when the object was
+// not admitted (putting back the one it replaced) and keeps it, until
+// delivered or for the TTL from the verdict, when it was.
+func (c *claims) take(own client.Object) ([]*claim, func(admitted bool)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := keyOf(own)
+	out := c.othersIn(own.GetNamespace(), key, nil)
+	m := c.byNamespace[key.namespace]
+	if m == nil {
+		m = map[claimKey]*claim{}
+		c.byNamespace[key.namespace] = m
+	}
+	mine := &claim{key: key, obj: own, expires: c.now().Add(c.ttl), prev: m[key]}
+	m[key] = mine
 	return out, func(admitted bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if admitted {
-			mine.expires = c.now().Add(c.ttl)
+			mine.admitted = c.now()
+			mine.expires = mine.admitted.Add(c.ttl)
+			mine.prev = nil
 			return
 		}
-		for i, cl := range c.list {
-			if cl == mine {
-				c.list = append(c.list[:i], c.list[i+1:]...)
-				break
-			}
+		m := c.byNamespace[key.namespace]
+		if m == nil || m[key] != mine {
+			return // replaced, delivered or expired meanwhile.
+		}
+		if p := mine.prev; p != nil && !p.admitted.IsZero() && !c.now().After(p.expires) {
+			m[key] = p
+			return
+		}
+		delete(m, key)
+		if len(m) == 0 {
+			delete(c.byNamespace, key.namespace)
 		}
 	}
 }
 
-// delivered retires the claims of an object the cache now holds: from here
+// stale reports whether a claim's create was admitted more than
+// claimGrace ago.
+func (c *claims) stale(cl *claim) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !cl.admitted.IsZero() && c.now().Sub(cl.admitted) > claimGrace
+}
+
+// drop removes a claim, if it is still the object's.
+func (c *claims) drop(cl *claim) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := c.byNamespace[cl.key.namespace]; m != nil && m[cl.key] == cl {
+		delete(m, cl.key)
+		if len(m) == 0 {
+			delete(c.byNamespace, cl.key.namespace)
+		}
+	}
+}
+
+// delivered retires the claim of an object the cache now holds: from here
 // on the cache answers for it, deletes included.
 func (c *claims) delivered(gk schema.GroupKind, obj client.Object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	kept := c.list[:0]
-	for _, cl := range c.list {
-		if cl.obj.GetObjectKind().GroupVersionKind().GroupKind() == gk &&
-			cl.obj.GetNamespace() == obj.GetNamespace() && cl.obj.GetName() == obj.GetName() {
-			continue
+	key := claimKey{gk: gk, namespace: obj.GetNamespace(), name: obj.GetName()}
+	if m := c.byNamespace[key.namespace]; m != nil {
+		delete(m, key)
+		if len(m) == 0 {
+			delete(c.byNamespace, key.namespace)
 		}
-		kept = append(kept, cl)
 	}
-	c.list = kept
-}
-
-func sameObject(a, b client.Object) bool {
-	return a.GetNamespace() == b.GetNamespace() && a.GetName() == b.GetName() &&
-		a.GetObjectKind().GroupVersionKind().GroupKind() == b.GetObjectKind().GroupVersionKind().GroupKind()
 }

@@ -38,6 +38,9 @@ type Options struct {
 	Root string
 	// Attach sends the control plane's own output to this process's.
 	Attach bool
+	// ServiceIPRange replaces envtest's Service CIDR (a /24, 254 Services)
+	// for clusters that hold more Services (the benchmarks').
+	ServiceIPRange string
 }
 
 // Env is a running control plane.
@@ -87,6 +90,9 @@ func Start(o Options) (*Env, error) {
 		},
 		AttachControlPlaneOutput: o.Attach,
 		Scheme:                   apis.Scheme,
+	}
+	if o.ServiceIPRange != "" {
+		env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", o.ServiceIPRange)
 	}
 	cfg, err := env.Start()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -94,6 +95,12 @@ type Options struct {
 	// AuditSink receives the per-rule counts of each scan; nil sends them
 	// nowhere (metrics and reports still have them).
 	AuditSink audit.CountSink
+
+	// CacheTransform replaces clusterview.Transform as the informer
+	// cache's transform; nil means clusterview.Transform. The memory
+	// benchmark (test/integration/bench) measures the cache with and
+	// without it.
+	CacheTransform toolscache.TransformFunc
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
@@ -153,11 +160,15 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		electionID = DefaultLeaderElectionID
 	}
 
+	transform := o.CacheTransform
+	if transform == nil {
+		transform = clusterview.Transform
+	}
 	mgr, err := manager.New(cfg, manager.Options{
 		Scheme: apis.Scheme,
 		Logger: log,
 		Cache: cache.Options{
-			DefaultTransform:            clusterview.Transform,
+			DefaultTransform:            transform,
 			ReaderFailOnMissingInformer: true,
 		},
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
@@ -193,6 +204,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		if err := view.EnableClaims(ctx, claimTTL); err != nil {
 			return nil, err
 		}
+		// A denial resting on the claim of a create the API server
+		// refused after admitting it asks the API server (the one API
+		// call on the request path, and only then).
+		view.CheckClaimsWith(mgr.GetAPIReader())
 	}
 	if o.ReadThrough {
 		view.EnableReadThrough(mgr.GetAPIReader())

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/promql"
 )
 
 // invalidLabelChar is what prometheus-operator replaces with "_" to make
@@ -119,8 +120,10 @@ func contains(ls []string, s string) bool {
 	return false
 }
 
-// promQL parses queries the way KEDA's Prometheus would accept them.
-var promQL = parser.NewParser(parser.Options{EnableExperimentalFunctions: true})
+// promQL parses queries the way KEDA's Prometheus would accept them, each
+// distinct query once per process (promql.ParseCache); queries beyond the
+// settings' limits are never parsed (promql-invalid refuses them).
+var promQL = promql.NewParseCache(parser.NewParser(parser.Options{EnableExperimentalFunctions: true}), 1024, 16<<10)
 
 // checkLabelSource is promql-label-source: a ScaledObject's query filters
 // on a label that a monitor would give the target's series, but none of
@@ -160,7 +163,10 @@ func checkLabelSource(so *kedav1alpha1.ScaledObject, in *policies.Input) []polic
 			continue
 		}
 		query := strings.TrimSpace(trig.Metadata["query"])
-		expr, err := promQL.ParseExpr(query)
+		if !promql.WithinBounds(query, in.Settings.Limits) {
+			continue // promql-invalid refuses it unparsed
+		}
+		expr, err := promQL.Parse(query)
 		if err != nil {
 			continue // promql-invalid says so
 		}

@@ -114,12 +114,26 @@ func measure(text string) querySize {
 
 // checkBounds refuses a query beyond the limits before it is parsed.
 func checkBounds(text string, path *field.Path, l policies.LimitSettings) (policies.Finding, bool) {
+	if f, bad := checkLength(text, path, l); bad {
+		return f, true
+	}
+	return checkSize(measure(text), path, l)
+}
+
+// checkLength refuses a query longer than the limit, before it is even
+// measured.
+func checkLength(text string, path *field.Path, l policies.LimitSettings) (policies.Finding, bool) {
 	if n, max := len(text), l.QueryLength(); n > max {
 		return deny(InvalidID, path,
 			"is %d bytes long, over the limit of %d (settings limits.maxQueryLength), so it is not parsed; write a shorter query (published ones are a few hundred bytes) or raise the limit",
 			n, max), true
 	}
-	s := measure(text)
+	return policies.Finding{}, false
+}
+
+// checkSize refuses a measured query nested deeper or holding more
+// selectors than the limits.
+func checkSize(s querySize, path *field.Path, l policies.LimitSettings) (policies.Finding, bool) {
 	if max := l.QueryDepth(); s.depth > max {
 		return deny(InvalidID, path,
 			"nests %d levels deep (parentheses, unary signs and operators), over the limit of %d (settings limits.maxQueryDepth), so it is not parsed; write a flatter query or raise the limit",
@@ -131,4 +145,12 @@ func checkBounds(text string, path *field.Path, l policies.LimitSettings) (polic
 			s.selectors, max), true
 	}
 	return policies.Finding{}, false
+}
+
+// WithinBounds reports whether a query is within the limits, so that it
+// may be parsed: other families parsing queries check it first, as
+// CheckQuery does.
+func WithinBounds(text string, l policies.LimitSettings) bool {
+	_, bad := checkBounds(text, nil, l)
+	return !bad
 }

@@ -70,18 +70,27 @@ func CheckQuery(q Query, s *policies.PromQLSettings) []policies.Finding {
 	}
 	// Positions are relative to the field's value as written.
 	text := q.Text
-	if f, bad := checkBounds(text, q.Field, q.Limits); bad {
+	// The bounds run first, on every judgement; the parse is cached
+	// (parsecache.go).
+	if f, bad := checkLength(text, q.Field, q.Limits); bad {
 		return []policies.Finding{f}
 	}
-	expr, err := prom.ParseExpr(text)
-	if err != nil {
-		return []policies.Finding{deny(InvalidID, q.Field, "does not parse at %s, so %s never gets a value; fix the query",
-			parseError(err, text), consumerName(q.Consumer))}
+	p, cached := parseMeasured(text)
+	if f, bad := checkSize(p.size, q.Field, q.Limits); bad {
+		return []policies.Finding{f}
 	}
+	if !cached {
+		p = parseAfter(text, p)
+	}
+	if p.err != nil {
+		return []policies.Finding{deny(InvalidID, q.Field, "does not parse at %s, so %s never gets a value; fix the query",
+			parseError(p.err, text), consumerName(q.Consumer))}
+	}
+	expr := p.expr
 	if f, bad := checkType(expr, q); bad {
 		return []policies.Finding{f}
 	}
-	sels := selectors(expr, text)
+	sels := p.sels
 	var out []policies.Finding
 	out = append(out, checkScope(sels, q, s)...)
 	out = append(out, checkNames(sels, q, s)...)

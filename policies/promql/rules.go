@@ -51,13 +51,27 @@ func rule(id string, action policies.Action, summary, doc string) policies.Rule 
 	return policies.Rule{
 		ID: id, Kinds: kinds, Action: action, Summary: summary, Doc: doc,
 		Check: func(in *policies.Input) []policies.Finding {
-			// trigger-inline-secret reads no query: skip parsing for it.
-			// The other rules share one analysis of the object.
-			queries := id != InlineSecretID
+			// The family's rules share one analysis of the object.
+			// trigger-inline-secret reads no query: when it is the only
+			// rule of the family on, it analyzes without parsing them;
+			// otherwise it takes its findings from the shared analysis,
+			// which holds the same ones.
+			queries := id != InlineSecretID || queryRulesOn(in.Settings)
 			all := in.Memo(analysisKey{queries}, func() any { return analyze(in, queries) }).([]policies.Finding)
 			return only(id, all)
 		},
 	}
+}
+
+// queryRulesOn reports whether a rule of the family that reads queries is
+// on.
+func queryRulesOn(s *policies.Settings) bool {
+	for _, id := range []string{InvalidID, UnscopedID, CrossNamespaceID, MetricNameID, AggregationID} {
+		if s.Enforcement(id) != policies.Off {
+			return true
+		}
+	}
+	return false
 }
 
 // analysisKey keys the family's shared analysis in Input.Memo.

@@ -5,7 +5,6 @@ import (
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	"github.com/scaleguard/scaleguard/policies"
@@ -26,8 +25,8 @@ func analyzeScaledObject(so *kedav1alpha1.ScaledObject, in *policies.Input, chec
 	composite := so.Spec.Advanced != nil && strings.TrimSpace(so.Spec.Advanced.ScalingModifiers.Formula) != ""
 	var out []policies.Finding
 	for i, t := range so.Spec.Triggers {
-		path := field.NewPath("spec", "triggers").Index(i)
-		mp := path.Child("metadata")
+		path := triggerPath(i)
+		mp := metadataPath(i)
 		md := t.Metadata
 		out = append(out, checkMetadataSecrets(t.Type, md, mp)...)
 		if t.Type != "prometheus" {
@@ -37,30 +36,30 @@ func analyzeScaledObject(so *kedav1alpha1.ScaledObject, in *policies.Input, chec
 			server, _ := meta(md, "serverAddress")
 			tenant, _ := meta(md, "namespace")
 			out = append(out, check(Query{
-				Text: md["query"], Field: mp.Child("query"), Namespace: ns, Consumer: KEDA,
+				Text: md["query"], Field: metadataKeyPath(i, "query"), Namespace: ns, Consumer: KEDA,
 				MetricType: t.MetricType, Composite: composite, Workload: w,
 				TenantLabel: tenantLabel(server, tenant, ns, in.Settings.PromQL.TenancyProxies),
 			})...)
 		} else {
-			out = append(out, deny(InvalidID, mp.Child("query"), "is missing, and KEDA's prometheus scaler requires a query; write the PromQL whose value scales the target"))
+			out = append(out, deny(InvalidID, metadataKeyPath(i, "query"), "is missing, and KEDA's prometheus scaler requires a query; write the PromQL whose value scales the target"))
 		}
 		if _, ok := meta(md, "serverAddress"); !ok {
-			out = append(out, deny(InvalidID, mp.Child("serverAddress"), "is missing, and KEDA's prometheus scaler requires the Prometheus URL; set it, e.g. http://prometheus-operated.monitoring.svc:9090"))
+			out = append(out, deny(InvalidID, metadataKeyPath(i, "serverAddress"), "is missing, and KEDA's prometheus scaler requires the Prometheus URL; set it, e.g. http://prometheus-operated.monitoring.svc:9090"))
 		}
 		if t.MetricType == autoscalingv2.UtilizationMetricType {
 			out = append(out, deny(InvalidID, path.Child("metricType"), "Utilization is for cpu and memory triggers, and KEDA's prometheus scaler rejects it; use AverageValue or Value"))
 		}
 		threshold, ok := meta(md, "threshold")
-		out = append(out, checkThreshold(threshold, ok, mp.Child("threshold"), "KEDA's prometheus scaler")...)
+		out = append(out, checkThreshold(threshold, ok, metadataKeyPath(i, "threshold"), "KEDA's prometheus scaler")...)
 		activation, ok := meta(md, "activationThreshold")
-		out = append(out, checkActivation(activation, ok, mp.Child("activationThreshold"))...)
+		out = append(out, checkActivation(activation, ok, metadataKeyPath(i, "activationThreshold"))...)
 		for _, k := range []string{"customHeaders", "queryParameters"} {
 			if v, ok := meta(md, k); ok {
-				out = append(out, checkPairs(v, mp.Child(k))...)
+				out = append(out, checkPairs(v, metadataKeyPath(i, k))...)
 			}
 		}
 		if tenant, ok := meta(md, "namespace"); ok && tenant != ns {
-			out = append(out, deny(CrossNamespaceID, mp.Child("namespace"),
+			out = append(out, deny(CrossNamespaceID, metadataKeyPath(i, "namespace"),
 				"is %q, but the ScaledObject is in %q: KEDA sends it to Prometheus as the tenant namespace, so the trigger reads another tenant's metrics; set it to %q or remove it",
 				tenant, ns, ns))
 		}

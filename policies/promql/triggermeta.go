@@ -69,8 +69,7 @@ func prometheusKeyList() []string {
 func checkTriggerMetadata(so *kedav1alpha1.ScaledObject, _ *policies.Input) []policies.Finding {
 	var out []policies.Finding
 	for i, t := range so.Spec.Triggers {
-		path := field.NewPath("spec", "triggers").Index(i)
-		mp := path.Child("metadata")
+		path := triggerPath(i)
 		keys := make([]string, 0, len(t.Metadata))
 		for k := range t.Metadata {
 			keys = append(keys, k)
@@ -81,10 +80,10 @@ func checkTriggerMetadata(so *kedav1alpha1.ScaledObject, _ *policies.Input) []po
 				out = append(out, f)
 				continue
 			}
-			if t.Type != "prometheus" {
-				continue
+			if t.Type != "prometheus" || (k != "ignoreNullValues" && (prometheusKeys[k] || secretName(k))) {
+				continue // a known key (prometheusKey has nothing to say) needs no path.
 			}
-			out = append(out, prometheusKey(k, t.Metadata[k], mp.Child(k))...)
+			out = append(out, prometheusKey(k, t.Metadata[k], metadataKeyPath(i, k))...)
 		}
 	}
 	return out
@@ -92,6 +91,11 @@ func checkTriggerMetadata(so *kedav1alpha1.ScaledObject, _ *policies.Input) []po
 
 // misplaced judges a trigger field written under metadata.
 func misplaced(k string, t kedav1alpha1.ScaleTriggers, path *field.Path) (policies.Finding, bool) {
+	switch k {
+	case "metricType", "useCachedMetrics", "authenticationRef":
+	default:
+		return policies.Finding{}, false
+	}
 	v := strings.TrimSpace(t.Metadata[k])
 	mp := path.Child("metadata").Child(k)
 	switch k {

@@ -281,11 +281,15 @@ func (s PromQLSettings) ProfileFor(name string) ScopeProfile {
 	return best
 }
 
+// defaultNamespaceLabels is what Namespaces returns for a profile naming
+// none, shared: callers read it (judging a query asks for it many times).
+var defaultNamespaceLabels = []string{"namespace"}
+
 // Namespaces are the labels that may carry the namespace of the
 // profile's series, the preferred first.
 func (p ScopeProfile) Namespaces() []string {
 	if len(p.NamespaceLabels) == 0 {
-		return []string{"namespace"}
+		return defaultNamespaceLabels
 	}
 	return p.NamespaceLabels
 }

@@ -281,7 +281,7 @@ func TestConflictCreateCost(t *testing.T) {
 		}
 		view := servers[0].View
 		results[i].lookup = timeIt(n, func() {
-			cv, release := view.ForCreate(apis.ScaledObject, raw, true)
+			cv, release := view.ForCreate(apis.ScaledObject, raw, nil, true)
 			cv.ScaledObjectsFor(target)
 			release(false)
 		})
