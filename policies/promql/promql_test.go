@@ -450,7 +450,7 @@ spec:
 	})
 }
 
-// TestDefaultProfiles pins the defaults the issue specifies for
+// TestDefaultProfiles pins the documented defaults for
 // workload-local metrics, and the exporter profiles chosen by prefix.
 func TestDefaultProfiles(t *testing.T) {
 	s := policies.DefaultPromQLSettings()
