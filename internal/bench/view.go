@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
@@ -97,9 +98,18 @@ func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
 func memoryLister(gvk schema.GroupVersionKind, objs []runtime.Object) toolscache.ListerWatcher {
 	return listOnly{&toolscache.ListWatch{
 		ListWithContextFunc: func(context.Context, metav1.ListOptions) (runtime.Object, error) {
-			list, err := apis.Scheme.New(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-			if err != nil {
-				return nil, err
+			var list runtime.Object
+			if apis.IsUnstructured(gvk) {
+				// The kinds of the autoscaler catalogue are read as
+				// unstructured data: the scheme has no list type for them.
+				ul := &unstructured.UnstructuredList{}
+				ul.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+				list = ul
+			} else {
+				var err error
+				if list, err = apis.Scheme.New(gvk.GroupVersion().WithKind(gvk.Kind + "List")); err != nil {
+					return nil, err
+				}
 			}
 			items := make([]runtime.Object, len(objs))
 			for i, o := range objs {
