@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/policies/gpu"
 )
@@ -56,7 +57,8 @@ type Keeper struct {
 	Log logr.Logger
 	// Excluded are namespaces the keeper never touches: the ones the webhook
 	// configurations exclude (kube-system and scaleguard's own), so that no
-	// object is changed there that admission never judged.
+	// object is changed there that admission never judged. Namespaces
+	// labelled apis.IgnoreLabel: "true" are left alone too.
 	Excluded []string
 }
 
@@ -133,6 +135,9 @@ func Decide(so *kedav1alpha1.ScaledObject, tier gpu.Tier, now time.Time) Plan {
 // Reconcile implements reconcile.Reconciler.
 func (k *Keeper) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	if slices.Contains(k.Excluded, req.Namespace) {
+		return reconcile.Result{}, nil
+	}
+	if ns, ok := k.View.Namespace(req.Namespace); ok && apis.Ignored(ns.Labels) {
 		return reconcile.Result{}, nil
 	}
 	so := &kedav1alpha1.ScaledObject{}
