@@ -19,7 +19,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/scaleguard/scaleguard/apis"
@@ -60,6 +62,10 @@ type Keeper struct {
 	// object is changed there that admission never judged. Namespaces
 	// labelled apis.IgnoreLabel: "true" are left alone too.
 	Excluded []string
+
+	// controller and cache are set by SetupWithManager, for WatchServed.
+	controller controller.Controller
+	cache      cache.Cache
 }
 
 // AdmissionLag is how much older than a ScaledObject its target may be and
