@@ -27,8 +27,8 @@ func (r gatedRegistrar) Register(path string, h http.Handler) { r.next.Register(
 func setupAudit(mgr manager.Manager, view *clusterview.Cache, engine *policies.Engine, settings webhooks.SettingsSource,
 	gate *audit.Gate, o Options, log logr.Logger) (*audit.Auditor, error) {
 	a := &audit.Auditor{
-		Scanner: &audit.Scanner{Engine: engine, Excluded: ExcludedNamespaces, Gate: gate},
-		Source:  audit.CacheSource{Reader: mgr.GetCache(), Served: view.Served()},
+		Scanner: &audit.Scanner{Engine: engine, Excluded: o.ExcludedNamespaces, Gate: gate},
+		Source:  audit.CacheSource{Reader: mgr.GetCache(), Served: view.IsServed},
 		View:    view,
 		// Settings are the webhooks' own: a scan judges as admission would.
 		Settings: settings,

@@ -18,8 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
@@ -87,11 +85,17 @@ type Options struct {
 	// AuditSink receives the per-rule counts of each scan; nil sends them
 	// nowhere (metrics and reports still have them).
 	AuditSink audit.CountSink
+
+	// InstallOptions are how serve runs in a cluster (install.go).
+	InstallOptions
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
-// namespaceSelector in config/webhook) nor touched by the pause keeper.
-var ExcludedNamespaces = []string{"scaleguard-system", "kube-system"}
+// namespaceSelector in config/webhook, generated from this list) nor
+// touched by the pause keeper or the audit; by default, unless
+// InstallOptions.ExcludedNamespaces says otherwise. Namespaces labelled
+// apis.IgnoreLabel: "true" are left alone too.
+var ExcludedNamespaces = []string{DefaultNamespace, "kube-system"}
 
 // DefaultLeaderElectionID is the name of the pause keeper's Lease.
 const DefaultLeaderElectionID = "scaleguard-pause-keeper"
@@ -107,13 +111,21 @@ type Server struct {
 	// Audit is the audit runnable when Options.Audit is set: its Trigger
 	// starts a scan on demand.
 	Audit *audit.Auditor
+	// Certificate is the serving certificate: its readiness, its source.
+	Certificate *certs.Serving
+
+	drain *drain
 }
+
+// Drain starts a graceful exit: /readyz fails at once, so that the replica
+// leaves the Service's endpoints, while the webhooks keep answering (each
+// response closes its connection). Stopping the manager afterwards then
+// finishes the requests in flight.
+func (s *Server) Drain() { s.drain.on.Store(true) }
 
 // New builds the manager, the cache view and the webhooks.
 func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Server, error) {
-	if _, err := certs.CheckDir(o.CertDir, time.Now()); err != nil {
-		return nil, err
-	}
+	o.InstallOptions.defaults()
 	reg := o.Registry
 	if reg == nil {
 		reg = policies.Default
@@ -141,7 +153,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 			DefaultTransform:            clusterview.Transform,
 			ReaderFailOnMissingInformer: true,
 		},
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
 		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.Audit),
@@ -149,15 +161,15 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
 		LeaderElectionReleaseOnCancel: true,
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Host:    o.Host,
-			Port:    o.Port,
-			CertDir: o.CertDir,
-		}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the manager: %w", err)
 	}
+	webhookServer, serving, err := setupWebhookServer(mgr, o, log)
+	if err != nil {
+		return nil, err
+	}
+	srv := &Server{Certificate: serving, drain: &drain{}}
 
 	view, err := clusterview.NewCache(ctx, mgr.GetCache(), mgr.GetRESTMapper(), mgr.GetClient().GroupVersionKindFor, log.WithName("view"))
 	if err != nil {
@@ -194,7 +206,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}
 	// The audit's scans wait for the requests counted through gate.
 	gate := &audit.Gate{}
-	webhooks.Register(gatedRegistrar{mgr.GetWebhookServer(), gate}, webhooks.Deps{
+	webhooks.Register(gatedRegistrar{drainRegistrar{webhookServer, srv.drain}, gate}, webhooks.Deps{
 		Engine:   engine,
 		View:     view,
 		Settings: source,
@@ -210,17 +222,17 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	if err := mgr.Add(&kindsWatcher{discovery: disc, missing: view.Missing(), every: 30 * time.Second, log: log.WithName("kinds")}); err != nil {
+	if err := mgr.Add(&kindsWatcher{discovery: disc, view: view, every: o.KindsPollInterval, log: log.WithName("kinds")}); err != nil {
 		return nil, err
 	}
 
 	if o.PauseKeeper {
-		if err := setupKeeper(mgr, view, settings, log); err != nil {
+		if err := setupKeeper(mgr, view, settings, o.ExcludedNamespaces, log); err != nil {
 			return nil, err
 		}
 	}
 
-	srv := &Server{Manager: mgr, View: view}
+	srv.Manager, srv.View = mgr, view
 	if o.Audit {
 		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, o, log); err != nil {
 			return nil, err
@@ -230,7 +242,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
-	if err := mgr.AddReadyzCheck("webhook-tls", mgr.GetWebhookServer().StartedChecker()); err != nil {
+	if err := mgr.AddReadyzCheck("certificate", serving.Check); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("shutdown", srv.drain.Check); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("caches", func(r *http.Request) error {
@@ -255,24 +270,16 @@ func registerCollectors(cs ...prometheus.Collector) {
 	}
 }
 
-// setupKeeper adds the pause keeper to the manager, when the cluster
-// serves ScaledObjects at all.
-func setupKeeper(mgr manager.Manager, view *clusterview.Cache, settings *policies.Settings, log logr.Logger) error {
-	served := view.Served()
-	if !served[apis.ScaledObject] {
-		log.Info("the cluster does not serve ScaledObjects; the pause keeper is not started")
-		return nil
-	}
+// setupKeeper adds the pause keeper to the manager, now or once the
+// cluster serves ScaledObjects.
+func setupKeeper(mgr manager.Manager, view *clusterview.Cache, settings *policies.Settings, excluded []string, log logr.Logger) error {
 	k := &keeper.Keeper{
 		Client:   mgr.GetClient(),
 		View:     view,
 		Settings: func() *policies.Settings { return settings },
 		Recorder: mgr.GetEventRecorder("scaleguard"),
 		Log:      log.WithName("keeper"),
-		Excluded: ExcludedNamespaces,
+		Excluded: excluded,
 	}
-	if err := k.SetupWithManager(mgr, served); err != nil {
-		return fmt.Errorf("setting up the pause keeper: %w", err)
-	}
-	return nil
+	return followKeeper(mgr, view, k, log)
 }
