@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates the deepcopy functions of the local API types under apis/ with
-# controller-gen, built from the version pinned in hack/tools.
+# Regenerates, with controller-gen built from the version pinned in
+# hack/tools: the deepcopy functions of the local API types under apis/, and
+# the RBAC of serve from the +kubebuilder:rbac markers next to the code that
+# needs each permission (config/rbac/role.yaml; the cert-manager mode's own
+# Role, from certs/certmanager, in config/certmanager/role.yaml).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 gen="$root/bin/controller-gen"
@@ -9,3 +12,5 @@ if [ ! -x "$gen" ] || [ "$root/hack/tools/go.mod" -nt "$gen" ]; then
 fi
 cd "$root"
 "$gen" object:headerFile=hack/boilerplate.go.txt paths=./apis/...
+"$gen" rbac:roleName=scaleguard,headerFile=hack/rbac-header.txt paths="{./internal/...,./certs}" output:rbac:artifacts:config=config/rbac
+"$gen" rbac:roleName=scaleguard-cert-manager,headerFile=hack/rbac-header.txt paths=./certs/certmanager output:rbac:artifacts:config=config/certmanager

@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # Fails when generated files differ from what the generators produce now:
-# the deepcopy functions under apis/, docs/rules.md and the webhook
-# configurations in config/webhook/manifests.yaml.
+# the deepcopy functions under apis/, the RBAC in config/rbac/role.yaml and
+# config/certmanager/role.yaml, docs/rules.md and the webhook configurations
+# in config/webhook/manifests.yaml.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp -r apis "$tmp/apis.before"
+generated=(apis config/rbac/role.yaml config/certmanager/role.yaml)
+for d in "${generated[@]}"; do
+  mkdir -p "$tmp/before/$(dirname "$d")"
+  cp -r "$d" "$tmp/before/$d"
+done
 ./hack/generate.sh
-if ! diff -r "$tmp/apis.before" apis >/dev/null; then
-  diff -r "$tmp/apis.before" apis || true
-  rm -rf apis && cp -r "$tmp/apis.before" apis
-  echo "generated deepcopy code is out of date: run make generate" >&2
-  exit 1
-fi
+drift=0
+for d in "${generated[@]}"; do
+  if ! diff -r "$tmp/before/$d" "$d" >/dev/null; then
+    diff -r "$tmp/before/$d" "$d" || true
+    rm -rf "$d" && cp -r "$tmp/before/$d" "$d"
+    echo "generated files under $d are out of date: run make generate" >&2
+    drift=1
+  fi
+done
+[ "$drift" = 0 ] || exit 1
 go run ./cmd/scaleguard rules -o markdown > "$tmp/rules.md"
 if ! diff -u docs/rules.md "$tmp/rules.md"; then
   echo "docs/rules.md is out of date: run make docs" >&2

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// +kubebuilder:rbac:groups=cert-manager.io,namespace=scaleguard-system,roleName=scaleguard-cert-manager,resources=certificates,resourceNames=scaleguard-webhook,verbs=get;list;watch
+// +kubebuilder:rbac:groups=cert-manager.io,namespace=scaleguard-system,roleName=scaleguard-cert-manager,resources=certificates,resourceNames=scaleguard-webhook,verbs=list;watch
 
 // AddToScheme adds cert-manager's types.
 func AddToScheme(s *runtime.Scheme) error { return cmapi.AddToScheme(s) }

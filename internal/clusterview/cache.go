@@ -37,6 +37,21 @@ import (
 // their scale target.
 const targetIndex = "scaleguard.io/target"
 
+// The cache view's informers list and watch the kinds of Watched; nothing
+// else reads them from the API server (--create-read-through lists some of
+// them too).
+//
+// +kubebuilder:rbac:groups="",resources=namespaces;services;resourcequotas,verbs=list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=list;watch
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=list;watch
+// +kubebuilder:rbac:groups=keda.sh,resources=scaledobjects,verbs=list;watch
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=podmonitors;servicemonitors,verbs=list;watch
+// +kubebuilder:rbac:groups=serving.kserve.io,resources=inferenceservices,verbs=list;watch
+// +kubebuilder:rbac:groups=workload.serving.volcano.sh,resources=modelservings;autoscalingpolicies;autoscalingpolicybindings,verbs=list;watch
+// +kubebuilder:rbac:groups=resource.k8s.io,resources=resourceclaimtemplates;resourceclaims,verbs=list;watch
+// +kubebuilder:rbac:groups=argoproj.io,resources=rollouts,verbs=list;watch
+// +kubebuilder:rbac:groups=leaderworkerset.x-k8s.io,resources=leaderworkersets,verbs=list;watch
+
 // Watched lists the kinds the cache view reads, in the order they are set up.
 var Watched = []client.Object{
 	&corev1.Namespace{},

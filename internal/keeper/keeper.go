@@ -43,6 +43,12 @@ const (
 	ReasonPatchFailed = "PauseFailed"
 )
 
+// The keeper patches the pause annotations of ScaledObjects (it reads them
+// from the cache) and records an Event each time.
+//
+// +kubebuilder:rbac:groups=keda.sh,resources=scaledobjects,verbs=patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
 // Keeper reconciles ScaledObjects.
 type Keeper struct {
 	// Client reads ScaledObjects (from the informer cache) and patches them.

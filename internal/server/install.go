@@ -84,12 +84,14 @@ func (o *InstallOptions) defaults() {
 	}
 }
 
-// metricsOptions serves /metrics, over HTTPS behind authentication and
-// authorization when SecureMetrics is set (controller-runtime's filter:
-// it needs to create TokenReviews and SubjectAccessReviews).
+// The metrics server's authentication and authorization filter
+// (controller-runtime's) asks the API server about each scrape.
 //
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// metricsOptions serves /metrics, over HTTPS behind authentication and
+// authorization when SecureMetrics is set.
 func metricsOptions(o Options) metricsserver.Options {
 	m := metricsserver.Options{BindAddress: o.MetricsAddr}
 	if o.SecureMetrics {
@@ -100,16 +102,16 @@ func metricsOptions(o Options) metricsserver.Options {
 	return m
 }
 
+// Every replica watches scaleguard's two webhook configurations, to tell
+// when their caBundle trusts the certificate served, and in the Secret
+// modes the certificate's Secret (each by a field selector on its name).
+//
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,resourceNames=scaleguard-mutating,verbs=list;watch
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations,resourceNames=scaleguard-validating,verbs=list;watch
+// +kubebuilder:rbac:groups="",namespace=scaleguard-system,resources=secrets,resourceNames=scaleguard-webhook-tls,verbs=list;watch
+
 // setupWebhookServer builds the webhook server with the certificate of the
 // chosen mode, gated until there is one, and its readiness check.
-//
-// Every mode reads scaleguard's two webhook configurations, to tell when
-// their caBundle trusts the certificate served; in the Secret modes every
-// replica reads the certificate's Secret.
-//
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,resourceNames=scaleguard-mutating,verbs=get;list;watch
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=validatingwebhookconfigurations,resourceNames=scaleguard-validating,verbs=get;list;watch
-// +kubebuilder:rbac:groups="",namespace=scaleguard-system,resources=secrets,resourceNames=scaleguard-webhook-tls,verbs=get;list;watch
 func setupWebhookServer(mgr manager.Manager, o Options, log logr.Logger) (webhook.Server, *certs.Serving, error) {
 	ws := webhook.NewServer(webhook.Options{
 		Host:    o.Host,

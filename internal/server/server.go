@@ -97,6 +97,13 @@ type Options struct {
 // apis.IgnoreLabel: "true" are left alone too.
 var ExcludedNamespaces = []string{DefaultNamespace, "kube-system"}
 
+// The pause keeper, the audit and the certificate rotator run in one
+// replica at a time, elected through a Lease in scaleguard's namespace;
+// the election records an Event there when a replica takes the Lease.
+//
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=scaleguard-system,resources=leases,verbs=get;create;update
+// +kubebuilder:rbac:groups="",namespace=scaleguard-system,resources=events,verbs=create;patch
+
 // DefaultLeaderElectionID is the name of the pause keeper's Lease.
 const DefaultLeaderElectionID = "scaleguard-pause-keeper"
 
