@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -18,11 +19,12 @@ import (
 )
 
 // Check is the readiness check of the serving certificate: it fails, saying
-// why, until the certificate is there and valid, the webhook server serves
-// it, and every webhook of scaleguard's configurations trusts it (its
-// caBundle verifies it). In CertManagerMode it first needs the
-// Certificate Ready. The reason of a failure is also logged when it
-// changes; /readyz/<name> answers with it.
+// why, until the webhook server serves a certificate that is valid now and
+// that every webhook of scaleguard's configurations trusts (its caBundle
+// verifies it). In CertManagerMode it first needs the Certificate Ready.
+// A renewal does not make it fail: the certificate served until the new
+// one is loaded is still valid and trusted. The reason of a failure is
+// logged when it changes; /readyz/<name> answers with it.
 func (s *Serving) Check(req *http.Request) error {
 	ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
 	defer cancel()
@@ -37,20 +39,15 @@ func (s *Serving) check(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	leaf, err := CheckDir(s.opts.Dir, now)
+	leaf, err := s.served(ctx)
 	if err != nil {
-		switch s.opts.Mode {
-		case SelfManagedMode:
-			err = fmt.Errorf("%w; the elected replica writes one into the Secret %s/%s, and every replica copies it here", err, s.opts.Namespace, s.opts.Secret)
-		case CertManagerMode:
-			err = fmt.Errorf("%w; cert-manager issues it into the Secret %s/%s, and every replica copies it here", err, s.opts.Namespace, s.opts.Secret)
-		}
 		return err
 	}
-	if s.opts.WebhookAddress != "" {
-		if err := serves(ctx, s.opts.WebhookAddress, leaf); err != nil {
-			return err
-		}
+	if now.After(leaf.NotAfter) {
+		return fmt.Errorf("the serving certificate expired at %s%s", leaf.NotAfter.UTC().Format(time.RFC3339), s.newer(now, leaf))
+	}
+	if now.Before(leaf.NotBefore) {
+		return fmt.Errorf("the serving certificate is not valid before %s", leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
 	for _, cfg := range []client.Object{
 		&admissionregistrationv1.MutatingWebhookConfiguration{},
@@ -63,20 +60,50 @@ func (s *Serving) check(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// serves dials the webhook server and compares the certificate it serves
-// with leaf, the one in the directory.
-func serves(ctx context.Context, addr string, leaf *x509.Certificate) error {
-	d := &tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}} //nolint:gosec // the certificate is compared, not trusted
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// served returns the certificate the webhook server serves (the one in the
+// directory when there is no address to ask), or why there is none.
+func (s *Serving) served(ctx context.Context) (*x509.Certificate, error) {
+	file, ferr := loadPair(s.opts.Dir)
+	if ferr != nil {
+		if s.opts.Mode != FilesMode {
+			// No file yet: say where it comes from, not what to mount.
+			cause := errors.Unwrap(ferr)
+			if cause == nil {
+				cause = ferr
+			}
+			ferr = fmt.Errorf("no serving certificate in %s yet (%v)", s.opts.Dir, cause)
+		}
+		switch s.opts.Mode {
+		case SelfManagedMode:
+			ferr = fmt.Errorf("%w; the elected replica writes one into the Secret %s/%s, and every replica copies it here", ferr, s.opts.Namespace, s.opts.Secret)
+		case CertManagerMode:
+			ferr = fmt.Errorf("%w; cert-manager issues it into the Secret %s/%s, and every replica copies it here", ferr, s.opts.Namespace, s.opts.Secret)
+		}
+		return nil, ferr
+	}
+	if s.opts.WebhookAddress == "" {
+		return file, nil
+	}
+	d := &tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}} //nolint:gosec // the certificate is checked below, not trusted
+	conn, err := d.DialContext(ctx, "tcp", s.opts.WebhookAddress)
 	if err != nil {
-		return fmt.Errorf("the webhook server does not answer on %s yet: %w", addr, err)
+		return nil, fmt.Errorf("the webhook server does not answer on %s yet: %w", s.opts.WebhookAddress, err)
 	}
 	defer conn.Close()
 	peer := conn.(*tls.Conn).ConnectionState().PeerCertificates
-	if len(peer) == 0 || !peer[0].Equal(leaf) {
-		return fmt.Errorf("the webhook server still serves a previous certificate; it reloads %s when it changes", CertName)
+	if len(peer) == 0 {
+		return nil, fmt.Errorf("the webhook server on %s serves no certificate", s.opts.WebhookAddress)
 	}
-	return nil
+	return peer[0], nil
+}
+
+// newer says that the directory holds a valid certificate the server has
+// not loaded yet, when it does.
+func (s *Serving) newer(now time.Time, served *x509.Certificate) string {
+	if file, err := CheckDir(s.opts.Dir, now); err == nil && !file.Equal(served) {
+		return fmt.Sprintf("; %s holds a valid one, not loaded yet", filepath.Join(s.opts.Dir, CertName))
+	}
+	return ""
 }
 
 // trusted checks that every webhook of one of scaleguard's configurations

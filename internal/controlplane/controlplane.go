@@ -38,6 +38,11 @@ type Options struct {
 	Root string
 	// Attach sends the control plane's own output to this process's.
 	Attach bool
+	// CRDs, when not nil, replaces the CRD paths CRDPaths lists.
+	CRDs []string
+	// NoWebhooks leaves config/webhook uninstalled: the caller installs
+	// webhook configurations of its own.
+	NoWebhooks bool
 }
 
 // Env is a running control plane.
@@ -67,11 +72,16 @@ func Start(o Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	crds, err := CRDPaths(root)
-	if err != nil {
-		return nil, err
+	crds := o.CRDs
+	if crds == nil {
+		if crds, err = CRDPaths(root); err != nil {
+			return nil, err
+		}
 	}
 	webhookPaths := []string{filepath.Join(root, "config", "webhook")}
+	if o.NoWebhooks {
+		webhookPaths = nil
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		ErrorIfCRDPathMissing: true,

@@ -47,6 +47,9 @@ type InstallOptions struct {
 	CertSecret, CertificateName, ServiceName string
 	// Rotation tunes the self-managed certificates.
 	Rotation certs.Rotation
+	// ExtraDNSNames are more names of the self-managed certificate (for
+	// an API server that calls the webhooks by a URL).
+	ExtraDNSNames []string
 
 	// EnableHTTP2 serves the webhooks and metrics over HTTP/2 too.
 	EnableHTTP2 bool
@@ -137,6 +140,7 @@ func setupWebhookServer(mgr manager.Manager, o Options, log logr.Logger) (webhoo
 		MutatingConfiguration:   webhooks.MutatingConfigurationName,
 		ValidatingConfiguration: webhooks.ValidatingConfigurationName,
 		Rotation:                o.Rotation,
+		ExtraDNSNames:           o.ExtraDNSNames,
 		WebhookAddress:          net.JoinHostPort(host, strconv.Itoa(port)),
 	}, log.WithName("certificate"))
 	if err != nil {
