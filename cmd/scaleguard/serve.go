@@ -31,6 +31,10 @@ func newServeCommand() *cobra.Command {
 				if s := srv.Load(); s != nil {
 					s.Drain()
 				}
+			}, func() {
+				if s := srv.Load(); s != nil && !s.StopWebhooks(o.GracefulShutdown) {
+					log.Info("requests still in flight after the graceful shutdown timeout", "timeout", o.GracefulShutdown)
+				}
 			}, shutdownDelay, log)
 			cfg, err := ctrl.GetConfig()
 			if err != nil {

@@ -70,11 +70,12 @@ func podNamespace() string {
 	return server.DefaultNamespace
 }
 
-// drainOnSignal returns a context that ends delay after the first SIGTERM
-// or interrupt: drain is called at the signal, so that the replica is not
-// ready while it still answers. A second signal ends the context at once,
-// a third exits.
-func drainOnSignal(drain func(), delay time.Duration, log logr.Logger) context.Context {
+// drainOnSignal returns a context that ends after the first SIGTERM or
+// interrupt: drain is called at the signal, so that the replica is not
+// ready while it still answers; delay later, stop stops the webhooks
+// (answering what is in flight); then the context ends. A second signal
+// cuts the delay short, a third exits.
+func drainOnSignal(drain, stop func(), delay time.Duration, log logr.Logger) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	sig := make(chan os.Signal, 3)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -87,6 +88,7 @@ func drainOnSignal(drain func(), delay time.Duration, log logr.Logger) context.C
 		case <-sig:
 		}
 		log.Info("stopping: finishing the requests in flight")
+		stop()
 		cancel()
 		<-sig
 		os.Exit(1)

@@ -1,10 +1,15 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"net/http"
+	"sync"
 	"sync/atomic"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/scaleguard/scaleguard/webhooks"
 )
@@ -12,10 +17,18 @@ import (
 // drain is how a replica leaves: first not ready, so that it is taken out
 // of the Service's endpoints while it still answers every request that
 // reaches it, each with Connection: close so that the API server opens its
-// next connection to another replica; then (serve cancels the manager
-// after --shutdown-delay) the webhook server stops accepting and finishes
-// the requests in flight.
-type drain struct{ on atomic.Bool }
+// next connection to another replica; then (after --shutdown-delay) the
+// webhook server stops accepting and finishes the requests in flight, and
+// only then does the manager stop the caches those requests read.
+type drain struct {
+	on atomic.Bool
+	// stop ends the webhook server's run; stopped is closed once it
+	// returned, every request in flight answered.
+	stop, stopped chan struct{}
+	once          sync.Once
+}
+
+func newDrain() *drain { return &drain{stop: make(chan struct{}), stopped: make(chan struct{})} }
 
 // Check is the readiness check that fails once draining started.
 func (d *drain) Check(*http.Request) error {
@@ -33,6 +46,42 @@ func (d *drain) wrap(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// stoppable runs the webhook server until the manager stops or the drain
+// stops it, whichever comes first. controller-runtime's manager stops the
+// caches before the webhook servers, so a request still in flight then
+// would read a stopped cache.
+type stoppable struct {
+	webhook.Server
+	d *drain
+}
+
+// Start runs the server until ctx ends or the drain stops it.
+func (s stoppable) Start(ctx context.Context) error {
+	defer close(s.d.stopped)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.d.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return s.Server.Start(ctx)
+}
+
+// stopWebhooks stops the webhook server and waits up to timeout for it to
+// have answered the requests in flight.
+func (d *drain) stopWebhooks(timeout time.Duration) bool {
+	d.once.Do(func() { close(d.stop) })
+	select {
+	case <-d.stopped:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // drainRegistrar registers handlers wrapped by a drain.

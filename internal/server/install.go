@@ -115,7 +115,7 @@ func metricsOptions(o Options) metricsserver.Options {
 
 // setupWebhookServer builds the webhook server with the certificate of the
 // chosen mode, gated until there is one, and its readiness check.
-func setupWebhookServer(mgr manager.Manager, o Options, log logr.Logger) (webhook.Server, *certs.Serving, error) {
+func setupWebhookServer(mgr manager.Manager, o Options, d *drain, log logr.Logger) (webhook.Server, *certs.Serving, error) {
 	ws := webhook.NewServer(webhook.Options{
 		Host:    o.Host,
 		Port:    o.Port,
@@ -146,7 +146,7 @@ func setupWebhookServer(mgr manager.Manager, o Options, log logr.Logger) (webhoo
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := mgr.Add(serving.Gate(ws)); err != nil {
+	if err := mgr.Add(stoppable{serving.Gate(ws), d}); err != nil {
 		return nil, nil, err
 	}
 	return ws, serving, nil

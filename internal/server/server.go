@@ -130,6 +130,11 @@ type Server struct {
 // finishes the requests in flight.
 func (s *Server) Drain() { s.drain.on.Store(true) }
 
+// StopWebhooks stops the webhook server and waits up to timeout for it to
+// answer the requests in flight; stop the manager after it, so that those
+// requests never read a stopped cache. It reports whether they finished.
+func (s *Server) StopWebhooks(timeout time.Duration) bool { return s.drain.stopWebhooks(timeout) }
+
 // New builds the manager, the cache view and the webhooks.
 func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Server, error) {
 	o.InstallOptions.defaults()
@@ -172,11 +177,12 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("building the manager: %w", err)
 	}
-	webhookServer, serving, err := setupWebhookServer(mgr, o, log)
+	srv := &Server{drain: newDrain()}
+	webhookServer, serving, err := setupWebhookServer(mgr, o, srv.drain, log)
 	if err != nil {
 		return nil, err
 	}
-	srv := &Server{Certificate: serving, drain: &drain{}}
+	srv.Certificate = serving
 
 	view, err := clusterview.NewCache(ctx, mgr.GetCache(), mgr.GetRESTMapper(), mgr.GetClient().GroupVersionKindFor, log.WithName("view"))
 	if err != nil {
