@@ -15,7 +15,7 @@ import (
 // it injects the CA into, through a cache of its own that lists every
 // Secret of scaleguard's namespace and every webhook configuration.
 //
-// +kubebuilder:rbac:groups="",namespace=scaleguard-system,roleName=scaleguard-cert-rotator,resources=secrets,verbs=get;list;watch;update
+// +kubebuilder:rbac:groups="",namespace=scaleguard-system,roleName=scaleguard-cert-rotator,resources=secrets,verbs=list;watch;update
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,roleName=scaleguard-cert-rotator,resources=mutatingwebhookconfigurations;validatingwebhookconfigurations,verbs=list;watch
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,roleName=scaleguard-cert-rotator,resources=mutatingwebhookconfigurations,resourceNames=scaleguard-mutating,verbs=update
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,roleName=scaleguard-cert-rotator,resources=validatingwebhookconfigurations,resourceNames=scaleguard-validating,verbs=update

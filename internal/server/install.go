@@ -64,6 +64,9 @@ type InstallOptions struct {
 	// KindsPollInterval is how often discovery is asked whether a kind
 	// missing at start is served now; DefaultKindsPollInterval when zero.
 	KindsPollInterval time.Duration
+	// SkipControllerNameValidation lets several serves run in one process
+	// (tests): controller-runtime refuses two controllers of one name.
+	SkipControllerNameValidation bool
 }
 
 func (o *InstallOptions) defaults() {

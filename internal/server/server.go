@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -102,7 +103,7 @@ var ExcludedNamespaces = []string{DefaultNamespace, "kube-system"}
 // the election records an Event there when a replica takes the Lease.
 //
 // +kubebuilder:rbac:groups=coordination.k8s.io,namespace=scaleguard-system,resources=leases,verbs=get;create;update
-// +kubebuilder:rbac:groups="",namespace=scaleguard-system,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",namespace=scaleguard-system,resources=events,verbs=create
 
 // DefaultLeaderElectionID is the name of the pause keeper's Lease.
 const DefaultLeaderElectionID = "scaleguard-pause-keeper"
@@ -173,6 +174,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
 		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{SkipNameValidation: &o.SkipControllerNameValidation},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the manager: %w", err)

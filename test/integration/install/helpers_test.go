@@ -183,6 +183,7 @@ func startReplica(t *testing.T, cfg *rest.Config, o server.Options) *replica {
 	if o.Namespace == "" {
 		o.Namespace = scaleguardNamespace
 	}
+	o.SkipControllerNameValidation = true // several serves in this process
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	var err error

@@ -45,6 +45,11 @@ func TestCRDInstalledLaterIsWatchedWithoutARestart(t *testing.T) {
 	c := adminClient(t)
 	ensureNamespace(t, c, scaleguardNamespace, nil)
 	ensureNamespace(t, c, "late-crd", nil)
+	// Another test of this package may have installed them.
+	late := envtest.CRDInstallOptions{Paths: lateCRDs(t), ErrorIfPathMissing: true}
+	if err := envtest.UninstallCRDs(env.Config, late); err != nil {
+		t.Fatal(err)
+	}
 	ca := newAuthority(t)
 	port := freePort(t)
 	installConfigurations(t, fmt.Sprintf("https://127.0.0.1:%d", port), ca.pem)
@@ -66,7 +71,7 @@ func TestCRDInstalledLaterIsWatchedWithoutARestart(t *testing.T) {
 		t.Fatalf("the ScaledObject admitted before Kthena's CRD: %v", err)
 	}
 
-	if _, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{Paths: lateCRDs(t), ErrorIfPathMissing: true}); err != nil {
+	if _, err := envtest.InstallCRDs(env.Config, late); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, "serve watches ModelServing, InferenceService and PodMonitor, synced", func() bool {
