@@ -20,10 +20,12 @@ import (
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
+	sgv1alpha1 "github.com/scaleguard/scaleguard/apis/scaleguard/v1alpha1"
 )
 
-// Scheme knows the built-in kinds, KEDA, prometheus-operator and the local
-// KServe, Kthena, Argo Rollouts, LeaderWorkerSet and KEDA HTTP add-on views.
+// Scheme knows the built-in kinds, KEDA, prometheus-operator, the local
+// KServe, Kthena, Argo Rollouts, LeaderWorkerSet and KEDA HTTP add-on views,
+// and scaleguard's own ScaleGuardPolicy.
 var Scheme = runtime.NewScheme()
 
 func init() {
@@ -35,6 +37,7 @@ func init() {
 	utilruntime.Must(argov1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(lwsv1.AddToScheme(Scheme))
 	utilruntime.Must(kedahttpv1alpha1.AddToScheme(Scheme))
+	utilruntime.Must(sgv1alpha1.AddToScheme(Scheme))
 }
 
 var codecs = serializer.NewCodecFactory(Scheme)

@@ -143,7 +143,7 @@ func TestPluginGeneratesOnlyWhatIsNotDenied(t *testing.T) {
 			stderr: []string{"./31-scaledobject-no-kind.yaml:10: ScaledObject kthena-demo/my-modelserving: deny [target-ref]", "[promql-unscoped]", "scaleguard: denied, so no manifests were generated"}},
 		"KServe InferenceService denied": {dir: exampleDir(examples, "kserve"), exit: 1,
 			stderr: []string{"deny [promql-unscoped]"}},
-		"top folder only, as Argo CD reads a plain directory": {dir: exampleDir(examples, ""), exit: 0, objects: 5},
+		"top folder only, as Argo CD reads a plain directory": {dir: exampleDir(examples, ""), exit: 0, objects: 6},
 		"subfolders too with RECURSE=true": {dir: exampleDir(examples, ""), env: []string{"ARGOCD_ENV_RECURSE=true"}, exit: 1,
 			stderr: []string{"./kthena/31-scaledobject-no-kind.yaml:10: ScaledObject kthena-demo/my-modelserving: deny [target-ref]"}},
 		"kustomization that passes": {dir: kustomization("gpu", examples, "gpu/05-resourcequota.yaml", "gpu/10-deployment-raw-vllm.yaml", "gpu/20-scaledobject-raw-vllm.yaml"),

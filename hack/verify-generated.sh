@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Fails when generated files differ from what the generators produce now:
-# the deepcopy functions under apis/, the RBAC in config/rbac/role.yaml and
-# config/certmanager/role.yaml, docs/rules.md and the webhook configurations
-# in config/webhook/manifests.yaml.
+# the deepcopy functions under apis/, the ScaleGuardPolicy CRD in
+# config/crd, the sample policy in config/samples, the RBAC in
+# config/rbac/role.yaml and config/certmanager/role.yaml, docs/rules.md and
+# the webhook configurations in config/webhook/manifests.yaml.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-generated=(apis config/rbac/role.yaml config/certmanager/role.yaml)
+generated=(apis config/crd config/samples config/rbac/role.yaml config/certmanager/role.yaml)
 for d in "${generated[@]}"; do
   mkdir -p "$tmp/before/$(dirname "$d")"
   cp -r "$d" "$tmp/before/$d"

@@ -122,8 +122,12 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 		if strings.Contains(r.Resources[0], "/") || r.Resources[0] == "*" {
 			t.Errorf("%s: resource %q is not a plain resource (subresources are not judged)", h.name, r.Resources[0])
 		}
-		if r.Scope == nil || *r.Scope != admissionregistrationv1.NamespacedScope {
-			t.Errorf("%s: scope %v", h.name, r.Scope)
+		wantScope := admissionregistrationv1.NamespacedScope
+		if r.Resources[0] == webhooks.PolicyKind.Resource {
+			wantScope = admissionregistrationv1.ClusterScope
+		}
+		if r.Scope == nil || *r.Scope != wantScope {
+			t.Errorf("%s: scope %v, want %s", h.name, r.Scope, wantScope)
 		}
 		key := phase + " " + r.APIGroups[0] + "/" + r.APIVersions[0] + "/" + r.Resources[0]
 		if _, dup := got[key]; dup {
@@ -151,7 +155,10 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 	}
 	for _, h := range val {
 		want := admissionregistrationv1.Ignore
-		if e, ok := byPath[h.path]; ok {
+		if e, ok := byPath[h.path]; ok && e.Kind == webhooks.PolicyKind {
+			// A policy is never stored unchecked.
+			want = admissionregistrationv1.Fail
+		} else if ok {
 			for _, r := range policies.Default.For(e.Kind.GVK) {
 				if r.Denies() {
 					want = admissionregistrationv1.Fail

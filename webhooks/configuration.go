@@ -38,8 +38,12 @@ type ConfigurationOptions struct {
 // fails open: the validating side re-checks the final object. The
 // validating side fails closed only for a kind that some rule of reg can
 // refuse (Rule.Denies): a kind scaleguard never refuses is never blocked
-// because scaleguard is down.
+// because scaleguard is down. ScaleGuardPolicy's validation fails closed:
+// a policy is not stored unchecked.
 func FailurePolicy(e Endpoint, reg *policies.Registry) admissionregistrationv1.FailurePolicyType {
+	if e.Kind == PolicyKind {
+		return admissionregistrationv1.Fail
+	}
 	if e.Phase == Validating {
 		for _, r := range reg.For(e.Kind.GVK) {
 			if r.Denies() {
@@ -69,11 +73,16 @@ func Configurations(reg *policies.Registry, o ConfigurationOptions) (*admissionr
 		client := admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{
 			Name: o.ServiceName, Namespace: o.ServiceNamespace, Path: ptr.To(e.Path), Port: ptr.To[int32](443),
 		}}
+		scope := admissionregistrationv1.NamespacedScope
+		if e.Kind == PolicyKind {
+			// Cluster-scoped; the namespaceSelector does not apply to it.
+			scope = admissionregistrationv1.ClusterScope
+		}
 		rules := []admissionregistrationv1.RuleWithOperations{{
 			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
 			Rule: admissionregistrationv1.Rule{
 				APIGroups: []string{gvr.Group}, APIVersions: []string{gvr.Version}, Resources: []string{gvr.Resource},
-				Scope: ptr.To(admissionregistrationv1.NamespacedScope),
+				Scope: ptr.To(scope),
 			},
 		}}
 		nsSelector := NamespaceSelector(o.ExcludedNamespaces)

@@ -49,6 +49,21 @@ type SettingsSource interface {
 	Settings() *policies.Settings
 }
 
+// NamespacedSettings is a SettingsSource whose settings depend on the
+// namespace of the request (the cluster's ScaleGuardPolicies select
+// namespaces); the handlers ask it for the request's namespace.
+type NamespacedSettings interface {
+	SettingsFor(namespace string) *policies.Settings
+}
+
+// settingsFor returns the settings of a request in namespace.
+func settingsFor(src SettingsSource, namespace string) *policies.Settings {
+	if ns, ok := src.(NamespacedSettings); ok {
+		return ns.SettingsFor(namespace)
+	}
+	return src.Settings()
+}
+
 // StaticSettings is a SettingsSource that never changes.
 type StaticSettings struct{ S *policies.Settings }
 
@@ -153,7 +168,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) admission.R
 		Operation: op,
 		Object:    req.Object.Raw,
 		View:      h.View,
-		Settings:  h.Settings.Settings(),
+		Settings:  settingsFor(h.Settings, req.Namespace),
 		Now:       time.Now(),
 		Context:   ctx,
 	}

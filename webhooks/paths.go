@@ -34,7 +34,7 @@ type Endpoint struct {
 }
 
 // Endpoints is the dispatch table: a mutating and a validating endpoint per
-// guarded kind.
+// guarded kind, and the validating endpoint of ScaleGuardPolicy.
 func Endpoints() []Endpoint {
 	var out []Endpoint
 	for _, k := range apis.Guarded {
@@ -42,6 +42,7 @@ func Endpoints() []Endpoint {
 			out = append(out, Endpoint{Path: Path(p, k), Phase: p, Kind: k})
 		}
 	}
+	out = append(out, Endpoint{Path: Path(Validating, PolicyKind), Phase: Validating, Kind: PolicyKind})
 	return out
 }
 
@@ -58,6 +59,10 @@ func Register(srv Registrar, deps Deps) {
 		deps.slots = newSlots(deps.MaxInFlight) // shared by every endpoint.
 	}
 	for _, e := range Endpoints() {
+		if e.Kind == PolicyKind {
+			srv.Register(e.Path, NewPolicyHandler(e, deps))
+			continue
+		}
 		srv.Register(e.Path, NewHTTPHandler(e, deps))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -17,6 +18,7 @@ import (
 	sgv1alpha1 "github.com/scaleguard/scaleguard/apis/scaleguard/v1alpha1"
 	"github.com/scaleguard/scaleguard/internal/audit"
 	"github.com/scaleguard/scaleguard/internal/check"
+	"github.com/scaleguard/scaleguard/internal/clusterpolicy"
 	"github.com/scaleguard/scaleguard/internal/server"
 	"github.com/scaleguard/scaleguard/policies"
 )
@@ -35,6 +37,7 @@ func newAuditCommand() *cobra.Command {
 		Long: "audit reads every object scaleguard guards (and what its rules look at) from the cluster once, and judges each as the admission chain " +
 			"would judge it written again: the findings of the validating phase, and what the mutating phase would change. It writes nothing. " +
 			"Namespaces the webhooks never judge (" + fmt.Sprint(server.ExcludedNamespaces) + ") are skipped unless named with -n. " +
+			"Each object is judged under the cluster's ScaleGuardPolicies covering its namespace, as admission would judge it. " +
 			"With --prometheus, each prometheus trigger's query is also sent to that Prometheus as KEDA sends it, and an empty answer or one of several " +
 			"series is reported (promql-no-series, promql-many-series).",
 		Example: `  # everything the current context's cluster stores, as check would print it
@@ -93,7 +96,17 @@ func runAudit(ctx context.Context, o auditOptions, stdout, stderr io.Writer) err
 	for _, n := range snap.Notes {
 		fmt.Fprintln(stderr, "note:", n)
 	}
-	s := &audit.Scanner{Engine: policies.NewEngine(policies.Default), Namespace: o.namespace}
+	// The cluster's ScaleGuardPolicies, read once: each object is judged
+	// under its namespace's settings, as admission judges it.
+	store, err := clusterpolicy.ReadOnce(ctx, c, c.RESTMapper(), policies.Default, nil, snap.View.Namespace, logr.Discard())
+	if err != nil {
+		fmt.Fprintf(stderr, "error: reading the cluster at %s: %v\n", cfg.Host, err)
+		return exitError(2)
+	}
+	for _, n := range store.Current().Refused() {
+		fmt.Fprintln(stderr, "note:", n)
+	}
+	s := &audit.Scanner{Engine: policies.NewEngine(policies.Default), Namespace: o.namespace, SettingsFor: store.SettingsFor}
 	if o.namespace == "" {
 		s.Excluded = server.ExcludedNamespaces
 	}

@@ -30,6 +30,7 @@ type checkOptions struct {
 	namespace string
 	fix       bool
 	diff      bool
+	policies  []string
 }
 
 func (o *checkOptions) bind(f *pflag.FlagSet) {
@@ -42,6 +43,7 @@ func (o *checkOptions) bind(f *pflag.FlagSet) {
 	f.StringVarP(&o.namespace, "namespace", "n", "default", "namespace of objects that have none")
 	f.BoolVar(&o.fix, "fix", false, "write the changes the mutating webhook would make back into the files, keeping comments, order and quoting")
 	f.BoolVar(&o.diff, "diff", false, "print the changes --fix would write as a unified diff on stdout (the report goes to stderr), and write nothing")
+	f.StringArrayVar(&o.policies, "policy", nil, policyFlagHelp)
 }
 
 func (o *checkOptions) validate() error {
@@ -124,8 +126,13 @@ func runCheck(cmd *cobra.Command, o *checkOptions) error {
 		return exitError(2)
 	}
 	in := manifests.Load(o.files, manifests.Options{Stdin: cmd.InOrStdin(), Exclude: o.exclude})
+	settingsFor, err := checkSettings(stderr, o.policies, in)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return exitError(2)
+	}
 	rep := check.Judge(in, check.Options{
-		Engine: policies.NewEngine(policies.Default), Settings: settings, Now: time.Now(), Namespace: o.namespace,
+		Engine: policies.NewEngine(policies.Default), Settings: settings, SettingsFor: settingsFor, Now: time.Now(), Namespace: o.namespace,
 	})
 	failOn := check.FailOn(o.failOn)
 	if o.verbose {

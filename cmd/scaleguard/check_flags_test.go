@@ -39,7 +39,7 @@ spec:
 		"--quiet keeps what fails":       {warned, []string{"-f", "-", "-q", "--fail-on", "warn"}, 1, "warn [gpu-idle-cost]", "", "objects:"},
 		"--namespace":                    {warned, []string{"-f", "-", "--namespace", "serving"}, 0, "ScaledObject serving/llm", "", ""},
 		"namespace kept when written":    {"", []string{"-f", "testdata/clean.yaml", "-n", "other"}, 0, "3 objects", "", ""},
-		"--exclude":                      {"", []string{"-f", "testdata", "--exclude", "denied.yaml", "--exclude", "broken.yaml", "--exclude", "repo"}, 0, "3 objects: 0 denied", "", ""},
+		"--exclude":                      {"", []string{"-f", "testdata", "--exclude", "denied.yaml", "--exclude", "broken.yaml", "--exclude", "repo", "--exclude", "policy", "--exclude", "with-policy"}, 0, "3 objects: 0 denied", "", ""},
 		"bad --fail-on":                  {"", []string{"-f", "-", "--fail-on", "info"}, 2, "", `unknown --fail-on "info"`, ""},
 		"bad --exclude":                  {"", []string{"-f", "-", "--exclude", "[x"}, 2, "", `bad pattern "[x"`, ""},
 		"empty --namespace":              {"", []string{"-f", "-", "--namespace", ""}, 2, "", "--namespace must not be empty", ""},

@@ -78,7 +78,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 	wio := env.WebhookInstallOptions
 	srv, err := server.New(srvCtx, env.Config, server.Options{
 		CertDir: wio.LocalServingCertDir, Host: wio.LocalServingHost, Port: wio.LocalServingPort,
-		MetricsAddr: "0", ProbeAddr: probe, PauseKeeper: true,
+		MetricsAddr: "0", ProbeAddr: probe, PauseKeeper: true, PolicyStatus: true,
 	}, log.WithName("serve"))
 	if err != nil {
 		return err
@@ -107,7 +107,7 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 	fmt.Fprintf(w, "scaleguard webhook serving on https://%s:%d (validating: fail closed, mutating: fail open)\n\n", wio.LocalServingHost, wio.LocalServingPort)
 
 	fmt.Fprintf(w, "applying %d objects from %s through the API server:\n\n", len(objs), strings.Join(examples, ", "))
-	outcomes, err := controlplane.Apply(ctx, env.Config, objs, srv.View.WaitSeen)
+	outcomes, err := controlplane.Apply(ctx, env.Config, objs, srv.WaitSeen)
 	if err != nil {
 		return err
 	}

@@ -11,15 +11,23 @@ import (
 
 func newRulesCommand() *cobra.Command {
 	var output string
+	var policyFiles []string
 	cmd := &cobra.Command{
-		Use:   "rules",
-		Short: "Print the rule catalogue",
+		Use:   "rules [--policy FILE]...",
+		Short: "Print the rule catalogue, and each rule's action under a ScaleGuardPolicy",
+		Long: "rules prints every rule with its default action. With --policy it also prints the action each rule gets " +
+			"under the policies given, merged as if they all covered one namespace (the strictest action wins), " +
+			"and whether objects may exempt themselves from it.",
 		Example: `  scaleguard rules
-  scaleguard rules -o markdown > docs/rules.md`,
+  scaleguard rules -o markdown > docs/rules.md
+  scaleguard rules --policy config/samples/default-policy.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rules := policies.Default.Rules()
 			w := cmd.OutOrStdout()
+			if len(policyFiles) > 0 {
+				return writeRulesUnderPolicies(cmd, rules, policyFiles, output)
+			}
 			switch output {
 			case "text":
 				return policies.WriteCatalogText(w, rules)
@@ -48,6 +56,7 @@ func newRulesCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
+	cmd.Flags().StringArrayVar(&policyFiles, "policy", nil, policyFlagHelp)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "markdown", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func newServeCommand() *cobra.Command {
-	o := server.Options{PauseKeeper: true}
+	o := server.Options{PauseKeeper: true, PolicyStatus: true}
 	var shutdownDelay time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -63,8 +63,9 @@ func newServeCommand() *cobra.Command {
 	f.IntVar(&o.MaxInFlight, "max-concurrent-reviews", webhooks.DefaultMaxInFlight, "reviews judged at once; beyond it a review waits a second for a slot, then is refused with 429 Too Many Requests")
 	f.DurationVar(&o.GracefulShutdown, "graceful-shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	f.BoolVar(&o.PauseKeeper, "pause-keeper", true, "run the pause keeper: re-pause GPU-tier ScaledObjects whose scaleguard.io/unpause-until passed, and pause those whose GPU target appeared after them")
+	f.BoolVar(&o.PolicyStatus, "policy-status", true, "write the status of ScaleGuardPolicies (generation in force, namespaces covered, Ready, Conflicting)")
 	f.DurationVar(&o.AuditInterval, "audit-interval", audit.DefaultInterval, "period of the audit, which judges every stored guarded object and writes reports, metrics and Events (0 disables it)")
-	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper, the audit and the certificate rotator in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
+	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper, the audit, the policy status writer and the certificate rotator in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: the namespace scaleguard runs in; required outside a cluster)")
 	f.StringVar(&o.LeaderElectionID, "leader-election-id", server.DefaultLeaderElectionID, "name of the Lease")
 	addInstallFlags(f, &o.InstallOptions, &shutdownDelay)

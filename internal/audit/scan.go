@@ -99,6 +99,9 @@ type Scanner struct {
 	Gate *Gate
 	// Live, when set, sends trigger queries to a live Prometheus.
 	Live *LiveCheck
+	// SettingsFor, when set, gives the settings of each object's namespace
+	// (the ScaleGuardPolicies covering it) instead of the scan's settings.
+	SettingsFor func(namespace string) *policies.Settings
 }
 
 // MutatePrefix starts the message of a mutate finding in the audit: the
@@ -132,7 +135,11 @@ func (s *Scanner) Scan(ctx context.Context, src Source, view policies.ClusterVie
 				continue
 			}
 			start := time.Now()
-			v, notes, err := s.judge(ctx, kind, obj, view, settings, now, probe)
+			objSettings := settings
+			if s.SettingsFor != nil {
+				objSettings = s.SettingsFor(obj.GetNamespace())
+			}
+			v, notes, err := s.judge(ctx, kind, obj, view, objSettings, now, probe)
 			if err != nil {
 				return nil, err
 			}

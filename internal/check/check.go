@@ -99,6 +99,10 @@ func (r Report) Denied() bool { return r.Summary.Denied > 0 }
 type Options struct {
 	Engine   *policies.Engine
 	Settings *policies.Settings
+	// SettingsFor, when set, gives the settings of each object's namespace
+	// instead of Settings (the ScaleGuardPolicies covering it), asked with
+	// the view of the object's set, where the namespace's labels are.
+	SettingsFor func(namespace string, view policies.ClusterView) *policies.Settings
 	// Now is the time of the simulated requests.
 	Now time.Time
 	// Namespace is where objects without one are judged; "default" when
@@ -186,8 +190,16 @@ func judge(sets []manifests.Set, opts Options, fail func(*manifests.Error)) Repo
 			}
 		}
 		for _, j := range toJudge {
+			settings := opts.Settings
+			if opts.SettingsFor != nil {
+				ns := j.src.Namespace
+				if ns == "" {
+					ns = opts.Namespace
+				}
+				settings = opts.SettingsFor(ns, view)
+			}
 			res, err := opts.Engine.Admit(policies.Request{
-				GVK: j.gvk, Operation: policies.Create, Object: j.raw, View: view, Settings: opts.Settings, Now: opts.Now,
+				GVK: j.gvk, Operation: policies.Create, Object: j.raw, View: view, Settings: settings, Now: opts.Now,
 			})
 			if err != nil {
 				fail(&manifests.Error{Source: j.src.Source, Line: j.src.Line, Err: err})

@@ -56,7 +56,8 @@ type Env struct {
 
 // Start builds (when needed) and starts kube-apiserver and etcd, installs
 // KEDA's CRDs from its Go module, prometheus-operator's PodMonitor and
-// ServiceMonitor CRDs, the minimal KServe and Kthena CRDs of test/crds, and
+// ServiceMonitor CRDs, the minimal KServe and Kthena CRDs of test/crds,
+// scaleguard's own ScaleGuardPolicy CRD from config/crd, and
 // the webhook configurations of config/webhook pointed at a local port with
 // a freshly generated CA. The webhook server itself is the caller's to start
 // on Env.WebhookInstallOptions' host, port and cert dir.
@@ -145,7 +146,8 @@ func Assets(root string) (string, error) {
 // CRDPaths lists the CRD files to install: KEDA's ScaledObject and
 // TriggerAuthentication CRDs from its module directory, prometheus-operator's
 // monitor CRDs from its module at PrometheusOperatorCRDVersion, and the
-// minimal KServe and Kthena CRDs in test/crds. Nothing is copied into the
+// minimal KServe and Kthena CRDs in test/crds, and the generated
+// ScaleGuardPolicy CRD in config/crd/bases. Nothing is copied into the
 // repository; the Go command fetches the modules into its cache.
 func CRDPaths(root string) ([]string, error) {
 	kedaDir, err := goCmd(root, "list", "-m", "-f", "{{.Dir}}", kedaModule)
@@ -177,6 +179,7 @@ func CRDPaths(root string) ([]string, error) {
 		filepath.Join(poCRDs, "monitoring.coreos.com_podmonitors.yaml"),
 		filepath.Join(poCRDs, "monitoring.coreos.com_servicemonitors.yaml"),
 		filepath.Join(root, "test", "crds"),
+		filepath.Join(root, "config", "crd", "bases"),
 	}
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {

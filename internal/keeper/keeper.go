@@ -57,6 +57,9 @@ type Keeper struct {
 	View policies.ClusterView
 	// Settings yields the effective settings.
 	Settings func() *policies.Settings
+	// SettingsFor, when set, yields the settings of a namespace (the
+	// cluster's ScaleGuardPolicies select namespaces) instead of Settings.
+	SettingsFor func(namespace string) *policies.Settings
 	// Recorder records Events on the ScaledObjects the keeper changes.
 	Recorder events.EventRecorder
 	// Now is the clock; time.Now when nil.
@@ -156,13 +159,22 @@ func (k *Keeper) Reconcile(ctx context.Context, req reconcile.Request) (reconcil
 	if err := k.Client.Get(ctx, req.NamespacedName, so); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	settings := k.Settings()
+	settings := k.settingsFor(req.Namespace)
 	if settings.Enforcement(gpu.PausedDefaultID) != policies.Enforce {
 		return reconcile.Result{}, nil
 	}
 	now := time.Now()
 	if k.Now != nil {
 		now = k.Now()
+	}
+	if ex := policies.ExemptionOf(settings, so, gpu.PausedDefaultID, now); ex.Applies {
+		// Exempt from the rule the keeper carries out; look again when a
+		// policy's exemption ends.
+		var res reconcile.Result
+		if !ex.Until.IsZero() {
+			res.RequeueAfter = ex.Until.Sub(now)
+		}
+		return res, nil
 	}
 	plan := Decide(so, gpu.Classify(so, k.View, &settings.GPU), now)
 	if plan.Action == Nothing {
@@ -197,4 +209,11 @@ func (k *Keeper) Reconcile(ctx context.Context, req reconcile.Request) (reconcil
 	k.Recorder.Eventf(so, nil, corev1.EventTypeNormal, reason, action, "%s", plan.Note)
 	k.Log.Info("paused", "namespace", so.Namespace, "name", so.Name, "reason", reason)
 	return reconcile.Result{}, nil
+}
+
+func (k *Keeper) settingsFor(namespace string) *policies.Settings {
+	if k.SettingsFor != nil {
+		return k.SettingsFor(namespace)
+	}
+	return k.Settings()
 }

@@ -237,3 +237,52 @@ func leftAlone(t *testing.T, excluded []string, nsLabels map[string]string) {
 		t.Errorf("an excluded namespace was touched: annotations %v, %d events", got.Annotations, len(rec.Events))
 	}
 }
+
+func TestReconcileReadsTheNamespaceSettingsAndExemptions(t *testing.T) {
+	until := metav1.NewTime(t0.Add(3 * time.Hour))
+	exempt := policies.DefaultSettings()
+	exempt.Exemptions = []policies.Exemption{{Rules: []string{gpu.PausedDefaultID}, Namespaces: []string{"serving"}, Reason: "load test", Until: &until, Policy: "ops"}}
+	off := policies.DefaultSettings()
+	off.Rules = map[string]policies.RuleOverride{gpu.PausedDefaultID: {Action: policies.Off}}
+	for name, c := range map[string]struct {
+		settings *policies.Settings
+		ann      map[string]string
+		paused   bool
+		requeue  time.Duration
+	}{
+		"defaults in serving":          {settings: policies.DefaultSettings(), paused: true},
+		"the rule off in serving":      {settings: off},
+		"a policy exemption until 3h":  {settings: exempt, requeue: 3 * time.Hour},
+		"an annotation with a reason":  {settings: policies.DefaultSettings(), ann: map[string]string{policies.ExemptAnnotation: gpu.PausedDefaultID, policies.ExemptReasonAnnotation: "tuning"}},
+		"an annotation without reason": {settings: policies.DefaultSettings(), ann: map[string]string{policies.ExemptAnnotation: gpu.PausedDefaultID}, paused: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			objs := []client.Object{scaledObject(t0, c.ann), gpuDeployment(t0.Add(time.Minute), "1")}
+			cl := fake.NewClientBuilder().WithScheme(apis.Scheme).WithObjects(objs...).Build()
+			var asked []string
+			k := &keeper.Keeper{
+				Client: cl, View: clusterview.NewManifests(objs...), Recorder: events.NewFakeRecorder(10), Log: log.Log,
+				Settings: func() *policies.Settings { t.Error("Settings asked although SettingsFor is set"); return nil },
+				SettingsFor: func(ns string) *policies.Settings {
+					asked = append(asked, ns)
+					return c.settings
+				},
+				Now: func() time.Time { return t0 },
+			}
+			res, err := k.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "serving", Name: "llm"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := &kedav1alpha1.ScaledObject{}
+			if err := cl.Get(context.Background(), client.ObjectKey{Namespace: "serving", Name: "llm"}, got); err != nil {
+				t.Fatal(err)
+			}
+			if paused := got.Annotations[gpu.PausedAnnotation] == "true"; paused != c.paused || res.RequeueAfter != c.requeue {
+				t.Errorf("paused %v requeue %s, want %v %s", paused, res.RequeueAfter, c.paused, c.requeue)
+			}
+			if len(asked) != 1 || asked[0] != "serving" {
+				t.Errorf("settings asked for %v", asked)
+			}
+		})
+	}
+}

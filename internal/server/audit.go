@@ -43,5 +43,8 @@ func setupAudit(mgr manager.Manager, view *clusterview.Cache, engine *policies.E
 		Interval: o.AuditInterval,
 		Log:      log.WithName("audit"),
 	}
+	if ns, ok := settings.(webhooks.NamespacedSettings); ok {
+		a.Scanner.SettingsFor = ns.SettingsFor
+	}
 	return a, mgr.Add(a)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -14,13 +15,16 @@ import (
 // not serve at start, once it becomes served (its CRD was installed after
 // scaleguard: KEDA, KServe, Kthena or prometheus-operator): the view starts
 // its informer in the running cache, and what follows new kinds (the pause
-// keeper, the audit) learns of it. No replica restarts. Every replica runs
+// keeper, the audit) learns of it. No replica restarts for those kinds
+// (restartOn lists the exceptions: serve exits when one becomes served, and
+// its restart watches it). Every replica runs
 // it, since the webhooks of every replica read the view. It polls discovery,
 // which every authenticated client may read, rather than watching CRDs,
 // which would need a permission to read every CRD in the cluster.
 type kindsWatcher struct {
 	discovery groupVersionResources
 	view      lateKinds
+	restartOn []schema.GroupVersionKind
 	every     time.Duration
 	log       logr.Logger
 }
@@ -47,11 +51,17 @@ func (w *kindsWatcher) NeedLeaderElection() bool { return false }
 func (w *kindsWatcher) Start(ctx context.Context) error {
 	t := time.NewTicker(w.every)
 	defer t.Stop()
-	for len(w.view.Missing()) > 0 {
+	for len(w.view.Missing()) > 0 || len(w.restartOn) > 0 {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			for _, gvk := range w.restartOn {
+				if w.served(gvk) {
+					w.log.Info("a watched kind is now served; restarting to watch it", "kind", gvk.String())
+					return fmt.Errorf("%s is now served by the cluster (its CRD was installed after scaleguard started): exiting so that the restart watches it", gvk)
+				}
+			}
 			for _, gvk := range w.view.Missing() {
 				if !w.served(gvk) {
 					continue

@@ -73,6 +73,8 @@ func TestShippedRBACCoversWhatServeUses(t *testing.T) {
 		verbs           []string
 	}{
 		{clusterRules, "keda.sh", "scaledobjects", []string{"patch"}},
+		{clusterRules, "scaleguard.io", "scaleguardpolicies", []string{"list", "watch"}},
+		{clusterRules, "scaleguard.io", "scaleguardpolicies/status", []string{"update"}},
 		{clusterRules, "apiextensions.k8s.io", "customresourcedefinitions", []string{"list", "watch"}},
 		{clusterRules, "events.k8s.io", "events", []string{"create", "patch"}},
 		{nsRules, "coordination.k8s.io", "leases", []string{"get", "create", "update"}},

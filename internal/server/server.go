@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -23,6 +24,7 @@ import (
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
 	"github.com/scaleguard/scaleguard/internal/audit"
+	"github.com/scaleguard/scaleguard/internal/clusterpolicy"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/internal/keeper"
 	"github.com/scaleguard/scaleguard/policies"
@@ -40,7 +42,8 @@ type Options struct {
 	MetricsAddr string
 	// ProbeAddr serves /healthz and /readyz ("0" disables them).
 	ProbeAddr string
-	// Settings are the effective rule settings; nil means the defaults.
+	// Settings apply in namespaces no ScaleGuardPolicy covers; nil means
+	// the defaults.
 	Settings *policies.Settings
 	// Registry holds the rules; nil means policies.Default.
 	Registry *policies.Registry
@@ -50,8 +53,12 @@ type Options struct {
 	// PauseKeeper runs the pause keeper, the controller that re-pauses
 	// GPU-tier ScaledObjects (see package keeper). serve enables it.
 	PauseKeeper bool
-	// LeaderElection makes the pause keeper run in one replica at a time,
-	// elected through a Lease; the webhooks serve in every replica.
+	// PolicyStatus runs the controller that writes the status of
+	// ScaleGuardPolicies (clusterpolicy.StatusController). serve enables it.
+	PolicyStatus bool
+	// LeaderElection makes the pause keeper and the policy status
+	// controller run in one replica at a time, elected through a Lease; the
+	// webhooks serve in every replica.
 	LeaderElection bool
 	// LeaderElectionNamespace holds the Lease; empty means the namespace
 	// scaleguard runs in (in a cluster).
@@ -74,8 +81,8 @@ type Options struct {
 	// Requests. 0 means webhooks.DefaultMaxInFlight.
 	MaxInFlight int
 	// SettingsSource, when set, yields the settings of every request and
-	// audit scan instead of Settings (a source that changes without a
-	// restart).
+	// audit scan instead of the cluster's ScaleGuardPolicies over Settings
+	// (a source that changes without a restart).
 	SettingsSource webhooks.SettingsSource
 	// Audit runs the audit (package audit): a leader-elected scan of every
 	// stored guarded object at start, every AuditInterval and on demand
@@ -121,8 +128,20 @@ type Server struct {
 	Audit *audit.Auditor
 	// Certificate is the serving certificate: its readiness, its source.
 	Certificate *certs.Serving
+	// Policies are the cluster's ScaleGuardPolicies, as the webhooks, the
+	// pause keeper and the audit read them.
+	Policies *clusterpolicy.Store
 
 	drain *drain
+}
+
+// WaitSeen waits until what serve reads holds an object just written: the
+// cache view, or the policies for a ScaleGuardPolicy.
+func (s *Server) WaitSeen(ctx context.Context, gvk schema.GroupVersionKind, namespace, name, resourceVersion string) bool {
+	if gvk == clusterpolicy.GVK {
+		return s.Policies.WaitSeen(ctx, name, resourceVersion)
+	}
+	return s.View.WaitSeen(ctx, gvk, namespace, name, resourceVersion)
 }
 
 // Drain starts a graceful exit: /readyz fails at once, so that the replica
@@ -169,7 +188,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
-		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.Audit),
+		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.Audit || o.PolicyStatus),
 		LeaderElectionID:        electionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
@@ -206,6 +225,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		view.EnableReadThrough(mgr.GetAPIReader())
 	}
 	registerCollectors(view.Collector(), certs.ExpiryCollector(o.CertDir))
+	store, err := clusterpolicy.NewStore(ctx, mgr.GetCache(), mgr.GetRESTMapper(), reg, settings, view.Namespace, log.WithName("policy"))
+	if err != nil {
+		return nil, err
+	}
 	engine := policies.NewEngine(reg)
 	engine.OnPanic = func(rule string, r any, stack []byte) {
 		webhooks.RulePanicsTotal.WithLabelValues(rule).Inc()
@@ -215,7 +238,8 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		// Each rule's series starts at zero, so that an alert sees it.
 		webhooks.RulePanicsTotal.WithLabelValues(r.ID)
 	}
-	var source webhooks.SettingsSource = webhooks.StaticSettings{S: settings}
+	// The cluster's ScaleGuardPolicies, over settings where none applies.
+	var source webhooks.SettingsSource = store
 	if o.SettingsSource != nil {
 		source = o.SettingsSource
 	}
@@ -237,17 +261,30 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	if err := mgr.Add(&kindsWatcher{discovery: disc, view: view, every: o.KindsPollInterval, log: log.WithName("kinds")}); err != nil {
+	// ScaleGuardPolicy is scaleguard's own CRD, installed with it: when it
+	// comes after serve, serve exits and its restart watches it (the
+	// policies' store and status controller are built at start).
+	var restartOn []schema.GroupVersionKind
+	if !store.Served() {
+		restartOn = append(restartOn, clusterpolicy.GVK)
+	}
+	if err := mgr.Add(&kindsWatcher{discovery: disc, view: view, restartOn: restartOn, every: o.KindsPollInterval, log: log.WithName("kinds")}); err != nil {
 		return nil, err
+	}
+	if store.Served() && o.PolicyStatus {
+		sc := &clusterpolicy.StatusController{Client: mgr.GetClient(), Store: store, Registry: reg, Log: log.WithName("policy-status")}
+		if err := sc.SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the policy status controller: %w", err)
+		}
 	}
 
 	if o.PauseKeeper {
-		if err := setupKeeper(mgr, view, settings, o.ExcludedNamespaces, log); err != nil {
+		if err := setupKeeper(mgr, view, source, o.ExcludedNamespaces, log); err != nil {
 			return nil, err
 		}
 	}
 
-	srv.Manager, srv.View = mgr, view
+	srv.Manager, srv.View, srv.Policies = mgr, view, store
 	if o.Audit {
 		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, o, log); err != nil {
 			return nil, err
@@ -287,14 +324,17 @@ func registerCollectors(cs ...prometheus.Collector) {
 
 // setupKeeper adds the pause keeper to the manager, now or once the
 // cluster serves ScaledObjects.
-func setupKeeper(mgr manager.Manager, view *clusterview.Cache, settings *policies.Settings, excluded []string, log logr.Logger) error {
+func setupKeeper(mgr manager.Manager, view *clusterview.Cache, source webhooks.SettingsSource, excluded []string, log logr.Logger) error {
 	k := &keeper.Keeper{
 		Client:   mgr.GetClient(),
 		View:     view,
-		Settings: func() *policies.Settings { return settings },
+		Settings: source.Settings,
 		Recorder: mgr.GetEventRecorder("scaleguard"),
 		Log:      log.WithName("keeper"),
 		Excluded: excluded,
+	}
+	if ns, ok := source.(webhooks.NamespacedSettings); ok {
+		k.SettingsFor = ns.SettingsFor
 	}
 	return followKeeper(mgr, view, k, log)
 }

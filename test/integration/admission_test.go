@@ -13,7 +13,6 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/webhooks"
 )
@@ -87,8 +86,13 @@ func TestShippedConfigurationIsWhatTheAPIServerUses(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: "scaleguard-mutating"}, &mut); err != nil {
 		t.Fatal(err)
 	}
-	if len(val.Webhooks) != len(apis.Guarded) || len(mut.Webhooks) != len(apis.Guarded) {
-		t.Fatalf("%d validating and %d mutating webhooks installed, want %d each", len(val.Webhooks), len(mut.Webhooks), len(apis.Guarded))
+	want := map[webhooks.Phase]int{}
+	for _, e := range webhooks.Endpoints() {
+		want[e.Phase]++
+	}
+	if len(val.Webhooks) != want[webhooks.Validating] || len(mut.Webhooks) != want[webhooks.Mutating] {
+		t.Fatalf("%d validating and %d mutating webhooks installed, want %d and %d (the dispatch table)",
+			len(val.Webhooks), len(mut.Webhooks), want[webhooks.Validating], want[webhooks.Mutating])
 	}
 	// A validating webhook fails closed for a kind some rule can refuse.
 	failure := map[string]admissionregistrationv1.FailurePolicyType{}

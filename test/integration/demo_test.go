@@ -64,6 +64,11 @@ wait:
 		"DENIED   ScaledObject kthena-demo/my-modelserving   (examples/kthena/32-scaledobject-no-apiversion.yaml:1)",
 		"reason:  spec.scaleTargetRef.apiVersion: Forbidden: [target-ref]",
 		"warning: [gpu-idle-cost] spec.minReplicaCount",
+		// The policy of examples/policy turns a denial into a warning.
+		"DENIED   InferenceService kserve-demo/huggingface-fbopt   (examples/kserve/10-inferenceservice-docs.yaml:1)",
+		"CREATED  ScaleGuardPolicy policy-demo   (examples/policy/10-scaleguardpolicy.yaml:1)",
+		"CREATED  InferenceService policy-demo/huggingface-fbopt   (examples/policy/20-inferenceservice-docs.yaml:1)",
+		"warning: [promql-unscoped] spec.predictor.autoScaling.metrics[0].external.metric.query: selector `vllm:num_requests_running` lacks namespace=\"policy-demo\"",
 		"kubeconfig: " + kubeconfig,
 		bin + " audit --kubeconfig " + kubeconfig,
 	} {

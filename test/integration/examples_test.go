@@ -24,6 +24,7 @@ var expectedExamples = map[string]struct {
 	"00-namespaces.yaml:12":                         {"created", nil},
 	"00-namespaces.yaml:17":                         {"created", nil},
 	"00-namespaces.yaml:22":                         {"created", nil},
+	"00-namespaces.yaml:27":                         {"created", nil},
 	"conflicts/10-deployment.yaml:1":                {"created", nil},
 	"conflicts/20-hpa.yaml:1":                       {"created", nil},
 	"conflicts/30-scaledobject.yaml:1":              {"denied", []string{"conflict-hpa"}},
@@ -49,6 +50,9 @@ var expectedExamples = map[string]struct {
 	"kthena/32-scaledobject-no-apiversion.yaml:1":   {"denied", []string{"target-ref"}},
 	"kthena/33-scaledobject-fixed.yaml:1":           {"created", []string{"gpu-paused-default"}},
 	"kthena/34-scaledobject-pod-label.yaml:1":       {"updated", []string{"gpu-paused-default", "promql-label-source"}},
+	"policy/10-scaleguardpolicy.yaml:1":             {"created", nil},
+	// kserve/10 again, under the policy: admitted with the same findings as warnings.
+	"policy/20-inferenceservice-docs.yaml:1": {"created", []string{"promql-unscoped", "promql-aggregation"}},
 }
 
 // pausedPatch is what the demo prints for the pause gpu-paused-default
@@ -78,7 +82,7 @@ func TestExamplesThroughTheAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs, view.WaitSeen)
+	outcomes, err := controlplane.Apply(context.Background(), env.Config, objs, waitSeen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,9 @@ const leaseNamespace = "scaleguard-system"
 
 var (
 	// view is the running server's view, to wait for objects it must see.
-	view      *clusterview.Cache
+	view *clusterview.Cache
+	// waitSeen waits for objects serve must see, ScaleGuardPolicies included.
+	waitSeen  controlplane.Seen
 	env       *controlplane.Env
 	probeAddr string
 	metrics   string
@@ -78,6 +80,7 @@ func run(m *testing.M) int {
 		MetricsAddr:             metrics,
 		ProbeAddr:               probeAddr,
 		PauseKeeper:             true,
+		PolicyStatus:            true,
 		LeaderElection:          true,
 		LeaderElectionNamespace: leaseNamespace,
 	}, ctrl.Log.WithName("serve"))
@@ -85,7 +88,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		return 1
 	}
-	view = srv.View
+	view, waitSeen = srv.View, srv.WaitSeen
 	var runErr error
 	finished := make(chan struct{})
 	go func() { runErr = srv.Manager.Start(ctx); close(finished) }()

@@ -7,16 +7,17 @@ import (
 )
 
 // Enforcement is what an administrator makes of a rule.
+// +kubebuilder:validation:Enum=Enforce;Warn;Off
 type Enforcement string
 
 // Enforcement levels.
 const (
 	// Enforce applies the rule's own action (deny, warn or mutate).
-	Enforce Enforcement = "enforce"
+	Enforce Enforcement = "Enforce"
 	// WarnOnly turns denials and mutations into warnings.
-	WarnOnly Enforcement = "warn"
+	WarnOnly Enforcement = "Warn"
 	// Off disables the rule.
-	Off Enforcement = "off"
+	Off Enforcement = "Off"
 )
 
 // Settings are the effective settings of every rule. The zero value is not
@@ -24,7 +25,19 @@ const (
 type Settings struct {
 	// Rules overrides the enforcement of individual rules, keyed by rule ID.
 	// A rule not listed is enforced with its own action.
+	// +kubebuilder:validation:XValidation:rule="self.all(id, id.matches('^[a-z][a-z0-9]*(-[a-z0-9]+)*$'))",message="keys are rule IDs: lowercase words joined by dashes (scaleguard rules lists them)"
 	Rules map[string]RuleOverride `json:"rules,omitempty"`
+	// AllowExemptions lets an object exempt itself from rules with the
+	// annotation scaleguard.io/exempt: <rule>[,<rule>...] beside a
+	// non-empty scaleguard.io/exempt-reason. With false the annotation is
+	// ignored (rules.<id>.allowExemptions decides per rule), and only the
+	// administrator's Exemptions apply. True by default.
+	AllowExemptions *bool `json:"allowExemptions,omitempty"`
+	// Exemptions exempt objects from rules by the administrator's
+	// decision, each with a reason and optionally an end. An exempted
+	// denial is admitted with a warning that names the reason.
+	// +listType=atomic
+	Exemptions []Exemption `json:"exemptions,omitempty"`
 
 	// TargetRef configures the target-ref rule.
 	TargetRef TargetRefSettings `json:"targetRef"`
@@ -45,8 +58,13 @@ type Settings struct {
 
 // RuleOverride is an administrator's choice for one rule.
 type RuleOverride struct {
-	// Action is enforce, warn or off.
-	Action Enforcement `json:"action"`
+	// Action is Enforce (the rule's own action: deny, warn or mutate), Warn
+	// (denials and mutations become warnings) or Off. Enforce when empty.
+	// In YAML write "Off" in quotes: unquoted, YAML reads it as false.
+	Action Enforcement `json:"action,omitempty"`
+	// AllowExemptions, when set, replaces spec.allowExemptions for this
+	// rule: false ignores scaleguard.io/exempt naming it.
+	AllowExemptions *bool `json:"allowExemptions,omitempty"`
 }
 
 // TargetRefSettings configures target-ref.
@@ -70,6 +88,7 @@ type KindRef struct {
 // DefaultSettings returns the built-in defaults, a fresh copy each call.
 func DefaultSettings() *Settings {
 	return &Settings{
+		AllowExemptions: ptrTo(true),
 		TargetRef: TargetRefSettings{
 			ScalableKinds: []KindRef{
 				{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -122,9 +141,9 @@ func (s *Settings) Validate(ruleExists func(id string) bool) error {
 			errs = append(errs, fmt.Sprintf("rules.%s: no such rule", id))
 		}
 		switch a := s.Rules[id].Action; a {
-		case Enforce, WarnOnly, Off:
+		case "", Enforce, WarnOnly, Off:
 		default:
-			errs = append(errs, fmt.Sprintf("rules.%s.action: %q is not enforce, warn or off", id, a))
+			errs = append(errs, fmt.Sprintf("rules.%s.action: %q is not Enforce, Warn or Off", id, a))
 		}
 	}
 	for i, k := range append(append([]KindRef{}, s.TargetRef.ScalableKinds...), s.TargetRef.UnscalableKinds...) {

@@ -15,6 +15,7 @@ type ConflictSettings struct {
 	// Standard, RawDeployment, Knative, Serverless, ModelMesh. It is an
 	// assumption about the cluster: a conflict found in the mode it gives
 	// is a warning that names it, never a denial.
+	// +kubebuilder:validation:Enum=Standard;RawDeployment;Knative;Serverless;ModelMesh
 	KServeDefaultDeploymentMode string `json:"kserveDefaultDeploymentMode"`
 	// GitOpsTrackingAnnotations mark a workload as managed by Argo CD
 	// (annotation tracking): firm evidence, only Argo CD writes them.

@@ -33,6 +33,7 @@ type GPUSettings struct {
 	NamespaceLabels map[string]string `json:"namespaceLabels"`
 	// HourlyPrice is the price of one GPU for one hour; when set,
 	// gpu-idle-cost says what an idle month costs. Unset by default.
+	// +kubebuilder:validation:Minimum=0
 	HourlyPrice *float64 `json:"hourlyPrice,omitempty"`
 	// Currency is printed after amounts of money ("USD").
 	Currency string `json:"currency"`
@@ -42,10 +43,14 @@ type GPUSettings struct {
 	// Off by default: the same findings are warnings.
 	RequireUnpauseExpiry bool `json:"requireUnpauseExpiry"`
 	// MaxUnpauseWindow is how far ahead scaleguard.io/unpause-until may be.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="must be a positive duration, such as 8h or 90m"
 	MaxUnpauseWindow metav1.Duration `json:"maxUnpauseWindow"`
 	// MinCooldownSeconds is the shortest cooldownPeriod (and HPA scale-down
 	// stabilization window) gpu-cooldown accepts: GPU replicas take minutes
 	// to load a model.
+	// +kubebuilder:validation:Minimum=0
 	MinCooldownSeconds int32 `json:"minCooldownSeconds"`
 }
 
@@ -54,6 +59,8 @@ type GPUSettings struct {
 // Values only those do (node.kubernetes.io/instance-type: the GPU instance
 // types of your clusters).
 type NodeLabel struct {
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	Key    string   `json:"key"`
 	Values []string `json:"values,omitempty"`
 }

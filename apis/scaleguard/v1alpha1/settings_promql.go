@@ -13,6 +13,7 @@ type PromQLSettings struct {
 	// Default is the scope profile of every metric no entry of Profiles
 	// claims: workload-local metrics such as vllm:* and sglang:*. Its
 	// MetricPrefix must be empty.
+	// +kubebuilder:validation:XValidation:rule="!has(self.metricPrefix) || self.metricPrefix == ''",message="the default profile has no metricPrefix: it applies to every metric no other profile claims"
 	Default ScopeProfile `json:"default"`
 	// Profiles are scope profiles for metrics scraped from shared
 	// components (a router or gateway serving many models), chosen by the
@@ -21,6 +22,7 @@ type PromQLSettings struct {
 	// ExtraMetrics are metric names to accept beside the built-in catalogue
 	// of vLLM, SGLang and Kthena router metrics (for example a metric a newer
 	// vLLM release adds), so promql-metric-name does not warn about them.
+	// +kubebuilder:validation:items:Pattern=`^[a-zA-Z_:][a-zA-Z0-9_:]*$`
 	ExtraMetrics []string `json:"extraMetrics,omitempty"`
 	// TenancyProxies are Prometheus endpoints that enforce a namespace on
 	// every query from KEDA's namespace metadata (OpenShift's Thanos

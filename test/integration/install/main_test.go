@@ -39,12 +39,13 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	// KEDA's CRDs and the PolicyReport CRD from the start; KServe, Kthena,
-	// the HTTP add-on and prometheus-operator's monitors are installed by
+	// KEDA's CRDs, scaleguard's own (installed with it) and the
+	// PolicyReport CRD from the start; KServe, Kthena, the HTTP add-on and
+	// prometheus-operator's monitors are installed by
 	// TestCRDInstalledLaterIsWatchedWithoutARestart.
 	var crds []string
 	for _, p := range all {
-		if strings.Contains(filepath.Base(p), "keda.sh_") {
+		if atStart(root, p) {
 			crds = append(crds, p)
 		}
 	}
@@ -71,11 +72,17 @@ func lateCRDs(t *testing.T) []string {
 	}
 	var out []string
 	for _, p := range all {
-		if !strings.Contains(filepath.Base(p), "keda.sh_") {
+		if !atStart(env.Root, p) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// atStart reports whether a CRD path of controlplane.CRDPaths is installed
+// with the control plane: KEDA's and scaleguard's own.
+func atStart(root, p string) bool {
+	return strings.Contains(filepath.Base(p), "keda.sh_") || p == filepath.Join(root, "config", "crd", "bases")
 }
 
 func logLevel() int8 {

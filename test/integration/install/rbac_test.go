@@ -133,7 +133,7 @@ func (s *countSink) scans() int {
 // TestServeNeedsExactlyItsRBAC applies the service account, roles and
 // bindings config/default ships, runs serve impersonating that service
 // account (certificate self-managed, pause keeper, audit with its live
-// query check, authenticated metrics), and drives every feature that
+// query check, policy status, authenticated metrics), and drives every feature that
 // needs a permission. Every request serve makes is recorded as the API
 // server authorizes it: a request refused is a permission missing, a
 // permission no request used is one too many. Both fail the test.
@@ -176,7 +176,7 @@ func TestServeNeedsExactlyItsRBAC(t *testing.T) {
 	r := startReplica(t, cfg, server.Options{
 		CertDir: t.TempDir(), Host: "127.0.0.1", Port: port, MetricsAddr: metricsAddr,
 		SettingsSource: settings,
-		PauseKeeper:    true, Audit: true, AuditInterval: time.Hour, AuditSink: sink,
+		PauseKeeper:    true, Audit: true, PolicyStatus: true, AuditInterval: time.Hour, AuditSink: sink,
 		LeaderElection: true, LeaderElectionID: "scaleguard-rbac",
 		InstallOptions: server.InstallOptions{
 			Certificates: certs.SelfManagedMode, ExtraDNSNames: []string{"localhost"},
@@ -214,6 +214,25 @@ func TestServeNeedsExactlyItsRBAC(t *testing.T) {
 		}
 		return u
 	}
+
+	// The policy status controller writes a policy's status.
+	pol := create(`
+apiVersion: scaleguard.io/v1alpha1
+kind: ScaleGuardPolicy
+metadata: {name: rbac-policy}
+spec:
+  namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: rbac-a}}
+  rules: {trigger-metadata: {action: Warn}}
+`)
+	eventually(t, 30*time.Second, "the policy's status written", func() bool {
+		got := pol.DeepCopy()
+		if c.Get(ctx, client.ObjectKeyFromObject(pol), got) != nil {
+			return false
+		}
+		g, _, _ := unstructured.NestedInt64(got.Object, "status", "observedGeneration")
+		return g == got.GetGeneration()
+	})
+	defer func() { _ = c.Delete(ctx, pol) }()
 
 	// The pause keeper patches a ScaledObject twice, recording two Events
 	// of one reason: the second is a series, patched.
