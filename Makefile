@@ -51,9 +51,10 @@ demo: build envtest-assets
 docs:
 	$(GO) run ./cmd/scaleguard rules -o markdown > docs/rules.md
 
-## manifests: regenerate config/webhook/manifests.yaml from the dispatch table and the registered rules
+## manifests: regenerate config/webhook/manifests.yaml (and the Helm chart's copy) from the dispatch table and the registered rules
 manifests:
 	$(GO) run ./cmd/scaleguard manifests > config/webhook/manifests.yaml
+	cp config/webhook/manifests.yaml charts/scaleguard/files/webhooks.yaml
 
 ## generate: regenerate deepcopy functions of the local API types, the ScaleGuardPolicy CRD (config/crd), the sample policy (config/samples) and the RBAC of serve (config/rbac, config/certmanager) from its markers
 generate:

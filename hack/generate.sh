@@ -5,7 +5,8 @@
 # the RBAC of serve from the +kubebuilder:rbac markers next to the code that
 # needs each permission (config/rbac/role.yaml; the cert-manager mode's own
 # Role, from certs/certmanager, in config/certmanager/role.yaml). Then
-# config/samples/default-policy.yaml from the built-in defaults.
+# config/samples/default-policy.yaml from the built-in defaults, and the
+# Helm chart's copies of the RBAC and the CRD.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 gen="$root/bin/controller-gen"
@@ -19,3 +20,7 @@ cd "$root"
 "$gen" rbac:roleName=scaleguard,headerFile=hack/rbac-header.txt paths="{./internal/...,./certs}" output:rbac:artifacts:config=config/rbac
 "$gen" rbac:roleName=scaleguard-cert-manager,headerFile=hack/rbac-header.txt paths=./certs/certmanager output:rbac:artifacts:config=config/certmanager
 go run ./hack/samples > config/samples/default-policy.yaml
+# The chart installs the same RBAC and CRD (charts/chart_test.go compares).
+cp config/rbac/role.yaml charts/scaleguard/files/role.yaml
+cp config/certmanager/role.yaml charts/scaleguard/files/certmanager-role.yaml
+cp config/crd/bases/*.yaml charts/scaleguard/crds/
