@@ -32,7 +32,7 @@ fuzz:
 	$(GO) test ./policies/promql -run '^$$' -fuzz FuzzCheckQuery -fuzztime 15s
 	$(GO) test ./webhooks -run '^$$' -fuzz FuzzAdmissionReview -fuzztime 15s
 
-## verify: go vet, gofmt, and generated files (deepcopy, CRD, sample policy, docs/rules.md, config/webhook/manifests.yaml) up to date
+## verify: go vet, gofmt, and generated files (deepcopy, CRD, sample policy, RBAC, docs/rules.md, config/webhook/manifests.yaml) up to date
 verify:
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*'))"; \
@@ -76,11 +76,12 @@ demo: build envtest-assets
 docs:
 	$(GO) run ./cmd/scaleguard rules -o markdown > docs/rules.md
 
-## manifests: regenerate config/webhook/manifests.yaml from the dispatch table and the registered rules
+## manifests: regenerate config/webhook/manifests.yaml (and the Helm chart's copy) from the dispatch table and the registered rules
 manifests:
 	$(GO) run ./cmd/scaleguard manifests > config/webhook/manifests.yaml
+	cp config/webhook/manifests.yaml charts/scaleguard/files/webhooks.yaml
 
-## generate: regenerate deepcopy functions of the local API types, the ScaleGuardPolicy CRD (config/crd) and the sample policy (config/samples)
+## generate: regenerate deepcopy functions of the local API types, the ScaleGuardPolicy CRD (config/crd), the sample policy (config/samples) and the RBAC of serve (config/rbac, config/certmanager) from its markers
 generate:
 	./hack/generate.sh
 

@@ -27,6 +27,23 @@ const (
 // that belong together and that the certificate is valid at now. It returns
 // the leaf certificate.
 func CheckDir(dir string, now time.Time) (*x509.Certificate, error) {
+	leaf, err := loadPair(dir)
+	if err != nil {
+		return nil, err
+	}
+	certPath := filepath.Join(dir, CertName)
+	if now.Before(leaf.NotBefore) {
+		return nil, fmt.Errorf("serving certificate %s is not valid before %s", certPath, leaf.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if now.After(leaf.NotAfter) {
+		return nil, fmt.Errorf("serving certificate %s expired at %s", certPath, leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return leaf, nil
+}
+
+// loadPair reads the certificate and key of dir, which must belong
+// together, and returns the leaf, whatever its validity.
+func loadPair(dir string) (*x509.Certificate, error) {
 	if dir == "" {
 		return nil, errors.New("no certificate directory given (--cert-dir)")
 	}
@@ -43,12 +60,6 @@ func CheckDir(dir string, now time.Time) (*x509.Certificate, error) {
 	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	if err != nil {
 		return nil, fmt.Errorf("serving certificate %s: %w", certPath, err)
-	}
-	if now.Before(leaf.NotBefore) {
-		return nil, fmt.Errorf("serving certificate %s is not valid before %s", certPath, leaf.NotBefore.UTC().Format(time.RFC3339))
-	}
-	if now.After(leaf.NotAfter) {
-		return nil, fmt.Errorf("serving certificate %s expired at %s", certPath, leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return leaf, nil
 }

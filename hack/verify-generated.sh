@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Fails when generated files differ from what the generators produce now:
 # the deepcopy functions under apis/, the ScaleGuardPolicy CRD in
-# config/crd, the sample policy in config/samples, docs/rules.md and the
-# webhook configurations in config/webhook/manifests.yaml.
+# config/crd, the sample policy in config/samples, the RBAC in
+# config/rbac/role.yaml and config/certmanager/role.yaml, docs/rules.md and
+# the webhook configurations in config/webhook/manifests.yaml, and their
+# copies in the Helm chart (charts/scaleguard/files, charts/scaleguard/crds).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-generated=(apis config/crd config/samples)
+generated=(apis config/crd config/samples config/rbac/role.yaml config/certmanager/role.yaml charts/scaleguard/files/role.yaml charts/scaleguard/files/certmanager-role.yaml charts/scaleguard/crds)
 for d in "${generated[@]}"; do
   mkdir -p "$tmp/before/$(dirname "$d")"
   cp -r "$d" "$tmp/before/$d"
@@ -32,6 +34,10 @@ fi
 go run ./cmd/scaleguard manifests > "$tmp/manifests.yaml"
 if ! diff -u config/webhook/manifests.yaml "$tmp/manifests.yaml"; then
   echo "config/webhook/manifests.yaml is out of date: run make manifests" >&2
+  exit 1
+fi
+if ! diff -u config/webhook/manifests.yaml charts/scaleguard/files/webhooks.yaml; then
+  echo "charts/scaleguard/files/webhooks.yaml is out of date: run make manifests" >&2
   exit 1
 fi
 echo "generated files are up to date"

@@ -27,6 +27,7 @@ type hook struct {
 	objSelector  *metav1.LabelSelector
 	rules        []admissionregistrationv1.RuleWithOperations
 	reinvocation *admissionregistrationv1.ReinvocationPolicyType
+	conditions   []admissionregistrationv1.MatchCondition
 }
 
 func shipped(t *testing.T) (mut, val []hook) {
@@ -58,11 +59,11 @@ func shipped(t *testing.T) (mut, val []hook) {
 	}
 	for _, w := range m.Webhooks {
 		mut = append(mut, hook{w.Name, path(w.ClientConfig), w.FailurePolicy, w.SideEffects, w.AdmissionReviewVersions, w.TimeoutSeconds,
-			w.MatchPolicy, w.NamespaceSelector, w.ObjectSelector, w.Rules, w.ReinvocationPolicy})
+			w.MatchPolicy, w.NamespaceSelector, w.ObjectSelector, w.Rules, w.ReinvocationPolicy, w.MatchConditions})
 	}
 	for _, w := range v.Webhooks {
 		val = append(val, hook{w.Name, path(w.ClientConfig), w.FailurePolicy, w.SideEffects, w.AdmissionReviewVersions, w.TimeoutSeconds,
-			w.MatchPolicy, w.NamespaceSelector, w.ObjectSelector, w.Rules, nil})
+			w.MatchPolicy, w.NamespaceSelector, w.ObjectSelector, w.Rules, nil, w.MatchConditions})
 	}
 	return mut, val
 }
@@ -93,13 +94,16 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 			t.Errorf("%s: an objectSelector would let labelled objects skip the guard", h.name)
 		}
 		sel := h.nsSelector
-		if sel == nil || len(sel.MatchLabels) != 0 || len(sel.MatchExpressions) != 1 {
-			t.Fatalf("%s: namespaceSelector %+v, want one expression", h.name, sel)
+		if sel == nil || len(sel.MatchLabels) != 0 || len(sel.MatchExpressions) != 2 {
+			t.Fatalf("%s: namespaceSelector %+v, want two expressions", h.name, sel)
 		}
 		e := sel.MatchExpressions[0]
 		if e.Key != "kubernetes.io/metadata.name" || e.Operator != metav1.LabelSelectorOpNotIn ||
 			strings.Join(e.Values, ",") != "scaleguard-system,kube-system" {
 			t.Errorf("%s: namespaceSelector %+v, want kubernetes.io/metadata.name NotIn [scaleguard-system kube-system]", h.name, e)
+		}
+		if e := sel.MatchExpressions[1]; e.Key != apis.IgnoreLabel || e.Operator != metav1.LabelSelectorOpNotIn || strings.Join(e.Values, ",") != "true" {
+			t.Errorf("%s: namespaceSelector %+v, want %s NotIn [true] (the opt-out label)", h.name, e, apis.IgnoreLabel)
 		}
 		if len(h.rules) != 1 {
 			t.Fatalf("%s: %d rules", h.name, len(h.rules))
@@ -133,6 +137,12 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 	}
 	for _, h := range mut {
 		check("mutate", h, admissionregistrationv1.Ignore)
+		// Mutations still apply to generated objects (a KServe
+		// ScaledObject on a GPU tier is paused); the mutating side fails
+		// open, so it never blocks their controllers.
+		if len(h.conditions) != 0 {
+			t.Errorf("%s: matchConditions %v on a mutating webhook", h.name, h.conditions)
+		}
 		if h.reinvocation == nil || *h.reinvocation != admissionregistrationv1.IfNeededReinvocationPolicy {
 			t.Errorf("%s: reinvocationPolicy %v, want IfNeeded (another webhook may change the object after ours)", h.name, h.reinvocation)
 		}
@@ -156,6 +166,9 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 			}
 		}
 		check("validate", h, want)
+		if len(h.conditions) != 1 || h.conditions[0] != webhooks.NotGeneratedCondition() {
+			t.Errorf("%s: matchConditions %v, want only %s", h.name, h.conditions, webhooks.NotGeneratedConditionName)
+		}
 	}
 
 	want := map[string]string{}

@@ -52,6 +52,13 @@ type UnstoredClaims interface {
 	DropUnstored(ctx context.Context) bool
 }
 
+// SyncingView is a View that started reading some kinds only since their
+// CRD was installed, and has not finished: it names them, and every verdict
+// says that it was reached without them (clusterview.Cache).
+type SyncingView interface {
+	StillReading() []string
+}
+
 // SettingsSource yields the effective settings of each request.
 type SettingsSource interface {
 	Settings() *policies.Settings
@@ -121,6 +128,24 @@ func NewHTTPHandler(e Endpoint, deps Deps) http.Handler {
 
 // Handle implements admission's Handler contract.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	resp := h.handle(ctx, req)
+	if sv, ok := h.View.(SyncingView); ok {
+		if kinds := sv.StillReading(); len(kinds) > 0 {
+			resp.Warnings = append(resp.Warnings, StillReadingWarning(kinds))
+		}
+	}
+	return resp
+}
+
+// StillReadingWarning is the warning of a verdict reached while the view
+// is still reading kinds whose CRD was installed after scaleguard started.
+func StillReadingWarning(kinds []string) string {
+	return fmt.Sprintf("[scaleguard] judged from what is known so far: scaleguard is still reading the %s objects of the cluster "+
+		"(their CRD was installed after it started); a verdict that depends on them may change once it has read them",
+		strings.Join(kinds, ", "))
+}
+
+func (h *Handler) handle(ctx context.Context, req admission.Request) admission.Response {
 	want := h.Endpoint.Kind.GVK
 	got := req.Kind
 	if got.Group != want.Group || got.Version != want.Version || got.Kind != want.Kind {

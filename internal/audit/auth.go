@@ -12,6 +12,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// The live query check reads the TriggerAuthentications its triggers name
+// from the API server (they are not cached). Their Secrets and ConfigMaps
+// need config/rbac/audit_trigger_secrets.yaml, not applied by default.
+//
+// +kubebuilder:rbac:groups=keda.sh,resources=triggerauthentications;clustertriggerauthentications,verbs=get
+
 // authParams resolves a trigger's authenticationRef to KEDA's auth
 // parameters, from the Secrets and ConfigMaps its TriggerAuthentication
 // (or ClusterTriggerAuthentication) names. skip says why they cannot be

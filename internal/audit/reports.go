@@ -174,6 +174,13 @@ type ReportWriter struct {
 	Log    logr.Logger
 }
 
+// The audit lists its reports, replaces them and deletes those it no
+// longer needs, in every namespace.
+//
+// +kubebuilder:rbac:groups=openreports.io,resources=reports,verbs=list;create;update;delete
+// +kubebuilder:rbac:groups=wgpolicyk8s.io,resources=policyreports,verbs=list;create;update;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
 // Served returns the report kind the audit writes to (OpenReports' Report
 // when served, else PolicyReport when served) and every report kind the
 // cluster serves, chosen first; none when it serves neither.

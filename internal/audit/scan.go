@@ -88,7 +88,9 @@ type Result struct {
 type Scanner struct {
 	// Engine judges; its registry holds the rules.
 	Engine *policies.Engine
-	// Excluded namespaces are never judged (the webhooks' exclusions).
+	// Excluded namespaces are never judged (the webhooks' exclusions), nor
+	// are namespaces labelled apis.IgnoreLabel: "true", unless Namespace
+	// names one.
 	Excluded []string
 	// Namespace, when set, limits the scan to one namespace.
 	Namespace string
@@ -129,7 +131,7 @@ func (s *Scanner) Scan(ctx context.Context, src Source, view policies.ClusterVie
 			return strings.Compare(a.GetName(), b.GetName())
 		})
 		for _, obj := range objs {
-			if s.skip(obj.GetNamespace()) {
+			if s.skip(obj.GetNamespace(), view) {
 				continue
 			}
 			start := time.Now()
@@ -155,11 +157,15 @@ func (s *Scanner) Scan(ctx context.Context, src Source, view policies.ClusterVie
 	return res, nil
 }
 
-func (s *Scanner) skip(ns string) bool {
-	if s.Namespace != "" && ns != s.Namespace {
+func (s *Scanner) skip(ns string, view policies.ClusterView) bool {
+	if s.Namespace != "" {
+		return ns != s.Namespace
+	}
+	if slices.Contains(s.Excluded, ns) {
 		return true
 	}
-	return slices.Contains(s.Excluded, ns)
+	n, ok := view.Namespace(ns)
+	return ok && apis.Ignored(n.Labels)
 }
 
 // judge runs the admission chain over one stored object, as a CREATE of

@@ -53,6 +53,13 @@ func TestScanJudgesStoredObjects(t *testing.T) {
 			judged:   []string{"chat", "raw-vllm"},
 			want:     map[string][]policytest.Want{"chat": nil},
 		},
+		"an opted-out namespace, named": {
+			scanner: Scanner{Namespace: "opted-out"},
+			judged:  []string{"ignored"},
+			want: map[string][]policytest.Want{"ignored": {
+				{Rule: "promql-unscoped", Action: policies.Deny, Field: "spec.triggers[0].metadata.query", Fragments: []string{`namespace="opted-out"`}},
+			}},
+		},
 		"one namespace": {
 			scanner: Scanner{Namespace: "kube-system"},
 			judged:  []string{"system"},

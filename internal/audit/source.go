@@ -17,13 +17,14 @@ import (
 // copying them.
 type CacheSource struct {
 	Reader client.Reader
-	// Served are the kinds the cache watches.
-	Served map[schema.GroupVersionKind]bool
+	// Served reports whether the cache watches a kind (it follows kinds
+	// whose CRD is installed while serve runs).
+	Served func(schema.GroupVersionKind) bool
 }
 
 // List implements Source.
 func (s CacheSource) List(ctx context.Context, kind apis.Kind) ([]client.Object, error) {
-	if !s.Served[kind.GVK] {
+	if !s.Served(kind.GVK) {
 		return nil, nil
 	}
 	list, err := newList(kind.GVK)

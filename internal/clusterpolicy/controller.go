@@ -25,6 +25,13 @@ import (
 	"github.com/scaleguard/scaleguard/policies"
 )
 
+// The status controller gets the policy it reconciles from the API server
+// (the manager's client caches typed objects only, and policies are read
+// unstructured) and writes only their status subresource.
+//
+// +kubebuilder:rbac:groups=scaleguard.io,resources=scaleguardpolicies,verbs=get
+// +kubebuilder:rbac:groups=scaleguard.io,resources=scaleguardpolicies/status,verbs=update
+
 // StatusControllerName names the controller that writes policies' status.
 const StatusControllerName = "policy-status"
 

@@ -63,6 +63,11 @@ func (s *Store) OnChange(f func()) {
 	s.onChange = f
 }
 
+// The Store's informer lists and watches the policies; nothing else reads
+// them from the API server.
+//
+// +kubebuilder:rbac:groups=scaleguard.io,resources=scaleguardpolicies,verbs=list;watch
+
 // NewStore watches ScaleGuardPolicies through c (set it up before the
 // manager starts). namespaces looks a namespace up (the ClusterView's
 // Namespace); base applies where no policy does (defaults when nil). When

@@ -3,7 +3,10 @@ package clusterview
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -38,6 +42,27 @@ const targetIndex = "scaleguard.io/target"
 // that judging one reads the few that share it rather than its namespace
 // (policies.HPANameIndex).
 const hpaNameIndex = "scaleguard.io/hpa-name"
+
+// The cache view's informers list and watch the kinds of Watched; nothing
+// else reads them from the API server (--create-read-through lists some of
+// them too).
+//
+// +kubebuilder:rbac:groups="",resources=namespaces;services;resourcequotas,verbs=list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=list;watch
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=list;watch
+// +kubebuilder:rbac:groups=keda.sh,resources=scaledobjects,verbs=list;watch
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=podmonitors;servicemonitors,verbs=list;watch
+// +kubebuilder:rbac:groups=serving.kserve.io,resources=inferenceservices,verbs=list;watch
+// +kubebuilder:rbac:groups=workload.serving.volcano.sh,resources=modelservings;autoscalingpolicies;autoscalingpolicybindings,verbs=list;watch
+// +kubebuilder:rbac:groups=resource.k8s.io,resources=resourceclaimtemplates;resourceclaims,verbs=list;watch
+// +kubebuilder:rbac:groups=argoproj.io,resources=rollouts,verbs=list;watch
+// +kubebuilder:rbac:groups=leaderworkerset.x-k8s.io,resources=leaderworkersets,verbs=list;watch
+// +kubebuilder:rbac:groups=autoscaling.k8s.io,resources=verticalpodautoscalers,verbs=list;watch
+// +kubebuilder:rbac:groups=autoscaling.aibrix.ai,resources=podautoscalers,verbs=list;watch
+// +kubebuilder:rbac:groups=apps.nvidia.com,resources=nimservices,verbs=list;watch
+// +kubebuilder:rbac:groups=serving.knative.dev,resources=services,verbs=list;watch
+// +kubebuilder:rbac:groups=kubeai.org,resources=models,verbs=list;watch
+// +kubebuilder:rbac:groups=kaito.sh,resources=inferencesets,verbs=list;watch
 
 // Watched lists the kinds the cache view reads, in the order they are set up.
 var Watched = []client.Object{
@@ -72,14 +97,25 @@ var Watched = []client.Object{
 // Cache is a ClusterView over controller-runtime's informer cache. Its reads
 // never reach the API server: a kind the cluster does not serve (KServe not
 // installed, say) reads as empty. ForCreate (fresh.go) gives a CREATE a view
-// that reads a few lists through.
+// that reads a few lists through. A kind whose CRD is installed later is
+// watched from then on (Watch, late.go), without a restart.
 type Cache struct {
 	synced atomic.Bool
 	reader cache.Cache
+	log    logr.Logger
+
+	// mu guards served, missing, late and onServed: Watch adds kinds while
+	// requests read.
+	mu     sync.RWMutex
 	served map[schema.GroupVersionKind]bool
-	// missing are the watched kinds not served at start.
+	// missing are the watched kinds not served (yet).
 	missing []schema.GroupVersionKind
-	log     logr.Logger
+	// late are the kinds watched since their CRD appeared after start.
+	late map[schema.GroupVersionKind]*lateKind
+	// onServed are called with each kind Watch starts watching.
+	onServed []func(schema.GroupVersionKind)
+	// startup are the kinds served at start: what WaitForSync waits for.
+	startup []client.Object
 
 	// live and claims serve ForCreate (fresh.go); both nil by default.
 	live   client.Reader
@@ -97,7 +133,7 @@ var _ policies.ClusterView = &Cache{}
 // before the manager starts. The cache should be built with
 // ReaderFailOnMissingInformer and CacheOptions' DefaultTransform = Transform.
 func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf func(runtime.Object) (schema.GroupVersionKind, error), log logr.Logger) (*Cache, error) {
-	v := &Cache{reader: c, served: map[schema.GroupVersionKind]bool{}, log: log}
+	v := &Cache{reader: c, served: map[schema.GroupVersionKind]bool{}, late: map[schema.GroupVersionKind]*lateKind{}, log: log}
 	for _, obj := range Watched {
 		gvk, err := gvkOf(obj)
 		if err != nil {
@@ -105,19 +141,30 @@ func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf 
 		}
 		if _, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
 			if meta.IsNoMatchError(err) {
-				log.Info("kind not served by this cluster; it reads as empty until its CRD is installed (serve then restarts to watch it)", "kind", gvk.String())
+				log.Info("kind not served by this cluster; it reads as empty until its CRD is installed, and is watched from then on", "kind", gvk.String())
 				v.missing = append(v.missing, gvk)
 				continue
 			}
 			return nil, fmt.Errorf("discovering %s: %w", gvk, err)
 		}
-		if _, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false)); err != nil {
-			return nil, fmt.Errorf("watching %s: %w", gvk, err)
+		if err := v.inform(ctx, gvk, obj); err != nil {
+			return nil, err
 		}
 		v.served[gvk] = true
+		v.startup = append(v.startup, obj)
 	}
-	if v.served[kedav1alpha1.SchemeGroupVersion.WithKind("ScaledObject")] {
-		if err := c.IndexField(ctx, &kedav1alpha1.ScaledObject{}, targetIndex, func(o client.Object) []string {
+	return v, nil
+}
+
+// inform starts (or, before the manager starts, sets up) the informer of a
+// watched kind and the indexes rules read it by.
+func (v *Cache) inform(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
+	if _, err := v.reader.GetInformer(ctx, obj, cache.BlockUntilSynced(false)); err != nil {
+		return fmt.Errorf("watching %s: %w", gvk, err)
+	}
+	switch gvk {
+	case gvkScaledObject:
+		if err := v.reader.IndexField(ctx, &kedav1alpha1.ScaledObject{}, targetIndex, func(o client.Object) []string {
 			so, ok := o.(*kedav1alpha1.ScaledObject)
 			if !ok {
 				return nil
@@ -127,39 +174,56 @@ func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf 
 			}
 			return nil
 		}); err != nil {
-			return nil, fmt.Errorf("indexing ScaledObjects: %w", err)
+			return fmt.Errorf("indexing ScaledObjects: %w", err)
 		}
-		if err := c.IndexField(ctx, &kedav1alpha1.ScaledObject{}, hpaNameIndex, func(o client.Object) []string {
+		if err := v.reader.IndexField(ctx, &kedav1alpha1.ScaledObject{}, hpaNameIndex, func(o client.Object) []string {
 			if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
 				return []string{policies.KEDAHPAName(so)}
 			}
 			return nil
 		}); err != nil {
-			return nil, fmt.Errorf("indexing ScaledObjects: %w", err)
+			return fmt.Errorf("indexing ScaledObjects: %w", err)
 		}
-	}
-	if v.served[autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler")] {
-		if err := c.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, targetIndex, func(o client.Object) []string {
+	case gvkHPA:
+		if err := v.reader.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, targetIndex, func(o client.Object) []string {
 			h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler)
 			if !ok {
 				return nil
 			}
 			return []string{policies.HPATarget(h).Key()}
 		}); err != nil {
-			return nil, fmt.Errorf("indexing HPAs: %w", err)
+			return fmt.Errorf("indexing HPAs: %w", err)
 		}
 	}
-	return v, nil
+	return nil
 }
 
-// Missing lists the watched kinds the cluster did not serve at start.
-func (v *Cache) Missing() []schema.GroupVersionKind { return v.missing }
+// Missing lists the watched kinds the cluster does not serve (yet).
+func (v *Cache) Missing() []schema.GroupVersionKind {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return slices.Clone(v.missing)
+}
 
-// Served reports which watched kinds the cluster serves.
-func (v *Cache) Served() map[schema.GroupVersionKind]bool { return v.served }
+// Served reports which watched kinds the cluster serves now (a copy:
+// IsServed follows kinds watched later).
+func (v *Cache) Served() map[schema.GroupVersionKind]bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return maps.Clone(v.served)
+}
 
-// WaitForSync blocks until every informer has synced or ctx ends. Once
-// synced, informers stay synced, so later calls return at once.
+// IsServed reports whether a watched kind is served and watched.
+func (v *Cache) IsServed(gvk schema.GroupVersionKind) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.served[gvk]
+}
+
+// WaitForSync blocks until the informers of the kinds served at start have
+// synced, or ctx ends. Once synced, informers stay synced, so later calls
+// return at once. Kinds watched later are not waited for: a replica stays
+// ready while it reads them (Syncing says which).
 func (v *Cache) WaitForSync(ctx context.Context) bool {
 	if v.synced.Load() {
 		return true
@@ -167,11 +231,14 @@ func (v *Cache) WaitForSync(ctx context.Context) bool {
 	if v.podMonitorSchema != nil && !v.podMonitorSchema.cache.WaitForCacheSync(ctx) {
 		return false
 	}
-	if v.reader.WaitForCacheSync(ctx) {
-		v.synced.Store(true)
-		return true
+	for _, obj := range v.startup {
+		inf, err := v.reader.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+		if err != nil || !toolscache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			return false
+		}
 	}
-	return false
+	v.synced.Store(true)
+	return true
 }
 
 // readTimeout bounds one cache read: reads are in-memory once synced, and a
@@ -183,7 +250,7 @@ const readTimeout = time.Second
 // slices, which ClusterView's readers never modify; deep-copying a
 // Deployment cost more than the rules that read it.
 func (v *Cache) get(gvk schema.GroupVersionKind, ns, name string, obj client.Object) bool {
-	if !v.served[gvk] {
+	if !v.readable(gvk) {
 		return false
 	}
 	ctx, cancel := v.readContext()
@@ -210,7 +277,7 @@ func (v *Cache) readContext() (context.Context, context.CancelFunc) {
 }
 
 func (v *Cache) list(gvk schema.GroupVersionKind, list client.ObjectList, opts ...client.ListOption) bool {
-	if !v.served[gvk] {
+	if !v.readable(gvk) {
 		return false
 	}
 	ctx, cancel := v.readContext()
@@ -396,7 +463,7 @@ func (v *Cache) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
 // demo) use it so that each object is judged against the ones before it,
 // as a cluster that is not being written to by the second would.
 func (v *Cache) WaitSeen(ctx context.Context, gvk schema.GroupVersionKind, ns, name, rv string) bool {
-	if !v.served[gvk] {
+	if !v.IsServed(gvk) {
 		return true
 	}
 	var obj runtime.Object = apis.NewUnstructured(gvk)

@@ -13,7 +13,6 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/scaleguard/scaleguard/apis"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
@@ -42,28 +41,36 @@ const liveReadBudget = 2500 * time.Millisecond
 // refused after admission is never delivered). Call it before the manager
 // starts.
 func (v *Cache) EnableClaims(ctx context.Context, ttl time.Duration) error {
-	c := &claims{ttl: ttl, now: time.Now, byNamespace: map[string]map[claimKey]*claim{}}
-	for _, obj := range []client.Object{&kedav1alpha1.ScaledObject{}, &autoscalingv2.HorizontalPodAutoscaler{}} {
-		gvk, err := apiutil.GVKForObject(obj, apis.Scheme)
-		if err != nil {
+	v.claims = &claims{ttl: ttl, now: time.Now, byNamespace: map[string]map[claimKey]*claim{}}
+	for _, gvk := range []schema.GroupVersionKind{gvkScaledObject, gvkHPA} {
+		if !v.IsServed(gvk) {
+			continue // Watch follows it if its CRD is installed later.
+		}
+		if err := v.followClaims(ctx, gvk); err != nil {
 			return err
 		}
-		if !v.served[gvk] {
-			continue
-		}
-		inf, err := v.reader.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
-		if err != nil {
-			return fmt.Errorf("watching %s for claims: %w", gvk.Kind, err)
-		}
-		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{AddFunc: func(o any) {
-			if obj, ok := o.(client.Object); ok {
-				c.delivered(gvk.GroupKind(), obj)
-			}
-		}}); err != nil {
-			return fmt.Errorf("watching %s for claims: %w", gvk.Kind, err)
-		}
 	}
-	v.claims = c
+	return nil
+}
+
+// followClaims drops the claims of a kind's objects as its informer
+// delivers them; nothing when claims are off or gvk is not claimed.
+func (v *Cache) followClaims(ctx context.Context, gvk schema.GroupVersionKind) error {
+	c := v.claims
+	if c == nil || (gvk != gvkScaledObject && gvk != gvkHPA) {
+		return nil
+	}
+	inf, err := v.reader.GetInformerForKind(ctx, gvk, cache.BlockUntilSynced(false))
+	if err != nil {
+		return fmt.Errorf("watching %s for claims: %w", gvk.Kind, err)
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{AddFunc: func(o any) {
+		if obj, ok := o.(client.Object); ok {
+			c.delivered(gvk.GroupKind(), obj)
+		}
+	}}); err != nil {
+		return fmt.Errorf("watching %s for claims: %w", gvk.Kind, err)
+	}
 	return nil
 }
 
@@ -150,7 +157,7 @@ var _ policies.ClusterView = &createView{}
 // there is no read-through, the kind is not served or the read failed (the
 // failure is logged).
 func (cv *createView) readLive(gvk schema.GroupVersionKind, list client.ObjectList, ns string) bool {
-	if cv.live == nil || !cv.served[gvk] {
+	if cv.live == nil || !cv.IsServed(gvk) {
 		return false
 	}
 	if !time.Now().Before(cv.deadline) {

@@ -11,7 +11,7 @@ import (
 
 var (
 	servedDesc = prometheus.NewDesc("scaleguard_watched_kind_served",
-		"Whether the cluster served a kind scaleguard watches when serve started (1) or not (0: its CRD is not installed, and it reads as empty).",
+		"Whether the cluster serves a kind scaleguard watches (1) or not (0: its CRD is not installed, and it reads as empty until it is).",
 		[]string{"group", "kind"}, nil)
 	syncedDesc = prometheus.NewDesc("scaleguard_informer_synced",
 		"Whether the informer cache of a served kind has synced (1) or not (0); admission waits for every one.",
@@ -30,11 +30,11 @@ func (c syncCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c syncCollector) Collect(ch chan<- prometheus.Metric) {
-	for gvk := range c.v.served {
+	for gvk := range c.v.Served() {
 		ch <- prometheus.MustNewConstMetric(servedDesc, prometheus.GaugeValue, 1, groupLabel(gvk), gvk.Kind)
 		ch <- prometheus.MustNewConstMetric(syncedDesc, prometheus.GaugeValue, boolValue(c.v.informerSynced(gvk)), groupLabel(gvk), gvk.Kind)
 	}
-	for _, gvk := range c.v.missing {
+	for _, gvk := range c.v.Missing() {
 		ch <- prometheus.MustNewConstMetric(servedDesc, prometheus.GaugeValue, 0, groupLabel(gvk), gvk.Kind)
 	}
 }

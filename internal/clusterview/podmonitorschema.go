@@ -15,6 +15,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
+// Only the PodMonitor CRD is watched, by a field selector on its name.
+//
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,resourceNames=podmonitors.monitoring.coreos.com,verbs=list;watch
+
 // PodMonitorCRD is the name of prometheus-operator's PodMonitor CRD.
 const PodMonitorCRD = "podmonitors.monitoring.coreos.com"
 

@@ -41,6 +41,11 @@ type Options struct {
 	// ServiceIPRange replaces envtest's Service CIDR (a /24, 254 Services)
 	// for clusters that hold more Services (the benchmarks').
 	ServiceIPRange string
+	// CRDs, when not nil, replaces the CRD paths CRDPaths lists.
+	CRDs []string
+	// NoWebhooks leaves config/webhook uninstalled: the caller installs
+	// webhook configurations of its own.
+	NoWebhooks bool
 }
 
 // Env is a running control plane.
@@ -71,11 +76,16 @@ func Start(o Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	crds, err := CRDPaths(root)
-	if err != nil {
-		return nil, err
+	crds := o.CRDs
+	if crds == nil {
+		if crds, err = CRDPaths(root); err != nil {
+			return nil, err
+		}
 	}
 	webhookPaths := []string{filepath.Join(root, "config", "webhook")}
+	if o.NoWebhooks {
+		webhookPaths = nil
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		ErrorIfCRDPathMissing: true,

@@ -19,9 +19,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/policies/gpu"
 )
@@ -39,6 +42,12 @@ const (
 	// ReasonPatchFailed: the keeper's patch was refused.
 	ReasonPatchFailed = "PauseFailed"
 )
+
+// The keeper patches the pause annotations of ScaledObjects (it reads them
+// from the cache) and records an Event each time.
+//
+// +kubebuilder:rbac:groups=keda.sh,resources=scaledobjects,verbs=patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Keeper reconciles ScaledObjects.
 type Keeper struct {
@@ -59,8 +68,13 @@ type Keeper struct {
 	Log logr.Logger
 	// Excluded are namespaces the keeper never touches: the ones the webhook
 	// configurations exclude (kube-system and scaleguard's own), so that no
-	// object is changed there that admission never judged.
+	// object is changed there that admission never judged. Namespaces
+	// labelled apis.IgnoreLabel: "true" are left alone too.
 	Excluded []string
+
+	// controller and cache are set by SetupWithManager, for WatchServed.
+	controller controller.Controller
+	cache      cache.Cache
 }
 
 // AdmissionLag is how much older than a ScaledObject its target may be and
@@ -136,6 +150,9 @@ func Decide(so *kedav1alpha1.ScaledObject, tier gpu.Tier, now time.Time) Plan {
 // Reconcile implements reconcile.Reconciler.
 func (k *Keeper) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	if slices.Contains(k.Excluded, req.Namespace) {
+		return reconcile.Result{}, nil
+	}
+	if ns, ok := k.View.Namespace(req.Namespace); ok && apis.Ignored(ns.Labels) {
 		return reconcile.Result{}, nil
 	}
 	so := &kedav1alpha1.ScaledObject{}

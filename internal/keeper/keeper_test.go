@@ -203,14 +203,27 @@ func TestReconcileOnARefusedPatch(t *testing.T) {
 }
 
 func TestReconcileLeavesExcludedNamespacesAlone(t *testing.T) {
+	for name, c := range map[string]struct {
+		excluded []string
+		labels   map[string]string
+	}{
+		"excluded by name":   {excluded: []string{"serving"}},
+		"opted out by label": {labels: map[string]string{apis.IgnoreLabel: "true"}},
+	} {
+		t.Run(name, func(t *testing.T) { leftAlone(t, c.excluded, c.labels) })
+	}
+}
+
+func leftAlone(t *testing.T, excluded []string, nsLabels map[string]string) {
 	so := scaledObject(t0, map[string]string{gpu.PausedAnnotation: "false", gpu.UnpauseUntilAnnotation: "2026-03-01T11:59:59Z"})
-	objs := []client.Object{so, gpuDeployment(t0, "1")}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "serving", Labels: nsLabels}}
+	objs := []client.Object{so, gpuDeployment(t0, "1"), ns}
 	c := fake.NewClientBuilder().WithScheme(apis.Scheme).WithObjects(objs...).Build()
 	rec := events.NewFakeRecorder(10)
 	k := &keeper.Keeper{
 		Client: c, View: clusterview.NewManifests(objs...), Recorder: rec, Log: log.Log,
 		Settings: func() *policies.Settings { return policies.DefaultSettings() }, Now: func() time.Time { return t0 },
-		Excluded: []string{"serving"},
+		Excluded: excluded,
 	}
 	res, err := k.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "serving", Name: "llm"}})
 	if err != nil || res.RequeueAfter != 0 {

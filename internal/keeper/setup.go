@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kservev1beta1 "github.com/scaleguard/scaleguard/apis/kserve/v1beta1"
@@ -29,22 +30,56 @@ const Name = "pause-keeper"
 // SetupWithManager registers the keeper: it reconciles ScaledObjects, and
 // ScaledObjects whose target (a Deployment, StatefulSet, ModelServing,
 // Rollout or InferenceService) or namespace changes. Kinds the cluster does not serve
-// (served is the ClusterView's list) are not watched.
+// (served is the ClusterView's list) are not watched; WatchServed adds
+// one whose CRD is installed later.
 func (k *Keeper) SetupWithManager(mgr ctrl.Manager, served map[schema.GroupVersionKind]bool) error {
 	b := ctrl.NewControllerManagedBy(mgr).Named(Name).For(&kedav1alpha1.ScaledObject{})
-	workload := builder.WithPredicates(predicate.GenerationChangedPredicate{})
-	watch := func(gvk schema.GroupVersionKind, obj client.Object, fn handler.MapFunc, opts ...builder.WatchesOption) {
-		if served[gvk] {
-			b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(fn), opts...)
+	for _, w := range k.watches() {
+		if served[w.gvk] {
+			b = b.Watches(w.obj, handler.EnqueueRequestsFromMapFunc(w.fn), builder.WithPredicates(w.predicates...))
 		}
 	}
-	watch(appsv1.SchemeGroupVersion.WithKind("Deployment"), &appsv1.Deployment{}, k.byTarget(policies.DeploymentKind), workload)
-	watch(appsv1.SchemeGroupVersion.WithKind("StatefulSet"), &appsv1.StatefulSet{}, k.byTarget(policies.StatefulSetKind), workload)
-	watch(kthenav1alpha1.GroupVersion.WithKind("ModelServing"), &kthenav1alpha1.ModelServing{}, k.byTarget(policies.ModelServingKind), workload)
-	watch(argov1alpha1.GroupVersion.WithKind("Rollout"), &argov1alpha1.Rollout{}, k.byTarget(gpu.RolloutKind), workload)
-	watch(kservev1beta1.GroupVersion.WithKind("InferenceService"), &kservev1beta1.InferenceService{}, k.byInferenceService, workload)
-	watch(corev1.SchemeGroupVersion.WithKind("Namespace"), &corev1.Namespace{}, k.byNamespace, builder.WithPredicates(predicate.LabelChangedPredicate{}))
-	return b.Complete(k)
+	c, err := b.Build(k)
+	if err != nil {
+		return err
+	}
+	k.controller, k.cache = c, mgr.GetCache()
+	return nil
+}
+
+// WatchServed adds to a running keeper the watch of a kind the cluster
+// serves since the keeper was set up (its CRD was installed later); a kind
+// the keeper does not follow is ignored.
+func (k *Keeper) WatchServed(gvk schema.GroupVersionKind) error {
+	if k.controller == nil {
+		return nil
+	}
+	for _, w := range k.watches() {
+		if w.gvk == gvk {
+			return k.controller.Watch(source.Kind(k.cache, w.obj, handler.EnqueueRequestsFromMapFunc(w.fn), w.predicates...))
+		}
+	}
+	return nil
+}
+
+// watch is a kind whose changes reconcile the ScaledObjects fn maps them to.
+type watch struct {
+	gvk        schema.GroupVersionKind
+	obj        client.Object
+	fn         handler.MapFunc
+	predicates []predicate.Predicate
+}
+
+func (k *Keeper) watches() []watch {
+	workload := []predicate.Predicate{predicate.GenerationChangedPredicate{}}
+	return []watch{
+		{appsv1.SchemeGroupVersion.WithKind("Deployment"), &appsv1.Deployment{}, k.byTarget(policies.DeploymentKind), workload},
+		{appsv1.SchemeGroupVersion.WithKind("StatefulSet"), &appsv1.StatefulSet{}, k.byTarget(policies.StatefulSetKind), workload},
+		{kthenav1alpha1.GroupVersion.WithKind("ModelServing"), &kthenav1alpha1.ModelServing{}, k.byTarget(policies.ModelServingKind), workload},
+		{argov1alpha1.GroupVersion.WithKind("Rollout"), &argov1alpha1.Rollout{}, k.byTarget(gpu.RolloutKind), workload},
+		{kservev1beta1.GroupVersion.WithKind("InferenceService"), &kservev1beta1.InferenceService{}, k.byInferenceService, workload},
+		{corev1.SchemeGroupVersion.WithKind("Namespace"), &corev1.Namespace{}, k.byNamespace, []predicate.Predicate{predicate.LabelChangedPredicate{}}},
+	}
 }
 
 func (k *Keeper) byTarget(gk schema.GroupKind) handler.MapFunc {

@@ -45,8 +45,8 @@ func (s countSinks) sink() audit.CountSink {
 func setupAudit(mgr manager.Manager, view *clusterview.Cache, engine *policies.Engine, settings webhooks.SettingsSource,
 	gate *audit.Gate, sink audit.CountSink, o Options, log logr.Logger) (*audit.Auditor, error) {
 	a := &audit.Auditor{
-		Scanner: &audit.Scanner{Engine: engine, Excluded: ExcludedNamespaces, Gate: gate},
-		Source:  audit.CacheSource{Reader: mgr.GetCache(), Served: view.Served()},
+		Scanner: &audit.Scanner{Engine: engine, Excluded: o.ExcludedNamespaces, Gate: gate},
+		Source:  audit.CacheSource{Reader: mgr.GetCache(), Served: view.IsServed},
 		View:    view,
 		// Settings are the webhooks' own: a scan judges as admission would.
 		Settings: settings,

@@ -17,11 +17,10 @@ import (
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
@@ -101,11 +100,23 @@ type Options struct {
 	// benchmark (test/integration/bench) measures the cache with and
 	// without it.
 	CacheTransform toolscache.TransformFunc
+	// InstallOptions are how serve runs in a cluster (install.go).
+	InstallOptions
 }
 
 // ExcludedNamespaces are never judged by the webhooks (their configurations'
-// namespaceSelector in config/webhook) nor touched by the pause keeper.
-var ExcludedNamespaces = []string{"scaleguard-system", "kube-system"}
+// namespaceSelector in config/webhook, generated from this list) nor
+// touched by the pause keeper or the audit; by default, unless
+// InstallOptions.ExcludedNamespaces says otherwise. Namespaces labelled
+// apis.IgnoreLabel: "true" are left alone too.
+var ExcludedNamespaces = []string{DefaultNamespace, "kube-system"}
+
+// The pause keeper, the audit and the certificate rotator run in one
+// replica at a time, elected through a Lease in scaleguard's namespace;
+// the election records an Event there when a replica takes the Lease.
+//
+// +kubebuilder:rbac:groups=coordination.k8s.io,namespace=scaleguard-system,resources=leases,verbs=get;create;update
+// +kubebuilder:rbac:groups="",namespace=scaleguard-system,resources=events,verbs=create
 
 // DefaultLeaderElectionID is the name of the pause keeper's Lease.
 const DefaultLeaderElectionID = "scaleguard-pause-keeper"
@@ -121,9 +132,13 @@ type Server struct {
 	// Audit is the audit runnable when Options.Audit is set: its Trigger
 	// starts a scan on demand.
 	Audit *audit.Auditor
+	// Certificate is the serving certificate: its readiness, its source.
+	Certificate *certs.Serving
 	// Policies are the cluster's ScaleGuardPolicies, as the webhooks, the
 	// pause keeper and the audit read them.
 	Policies *clusterpolicy.Store
+
+	drain *drain
 }
 
 // WaitSeen waits until what serve reads holds an object just written: the
@@ -135,11 +150,20 @@ func (s *Server) WaitSeen(ctx context.Context, gvk schema.GroupVersionKind, name
 	return s.View.WaitSeen(ctx, gvk, namespace, name, resourceVersion)
 }
 
+// Drain starts a graceful exit: /readyz fails at once, so that the replica
+// leaves the Service's endpoints, while the webhooks keep answering (each
+// response closes its connection). Stopping the manager afterwards then
+// finishes the requests in flight.
+func (s *Server) Drain() { s.drain.on.Store(true) }
+
+// StopWebhooks stops the webhook server and waits up to timeout for it to
+// answer the requests in flight; stop the manager after it, so that those
+// requests never read a stopped cache. It reports whether they finished.
+func (s *Server) StopWebhooks(timeout time.Duration) bool { return s.drain.stopWebhooks(timeout) }
+
 // New builds the manager, the cache view and the webhooks.
 func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Server, error) {
-	if _, err := certs.CheckDir(o.CertDir, time.Now()); err != nil {
-		return nil, err
-	}
+	o.InstallOptions.defaults()
 	reg := o.Registry
 	if reg == nil {
 		reg = policies.Default
@@ -171,7 +195,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 			DefaultTransform:            transform,
 			ReaderFailOnMissingInformer: true,
 		},
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		GracefulShutdownTimeout: &shutdown,
 		LeaderElection:          o.LeaderElection && (o.PauseKeeper || o.Audit || o.PolicyStatus),
@@ -179,15 +203,17 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// A replica that stops hands the Lease over at once.
 		LeaderElectionReleaseOnCancel: true,
-		WebhookServer: webhook.NewServer(webhook.Options{
-			Host:    o.Host,
-			Port:    o.Port,
-			CertDir: o.CertDir,
-		}),
+		Controller:                    config.Controller{SkipNameValidation: &o.SkipControllerNameValidation},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building the manager: %w", err)
 	}
+	srv := &Server{drain: newDrain()}
+	webhookServer, serving, err := setupWebhookServer(mgr, o, srv.drain, log)
+	if err != nil {
+		return nil, err
+	}
+	srv.Certificate = serving
 
 	view, err := clusterview.NewCache(ctx, mgr.GetCache(), mgr.GetRESTMapper(), mgr.GetClient().GroupVersionKindFor, log.WithName("view"))
 	if err != nil {
@@ -233,7 +259,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}
 	// The audit's scans wait for the requests counted through gate.
 	gate := &audit.Gate{}
-	webhooks.Register(gatedRegistrar{mgr.GetWebhookServer(), gate}, webhooks.Deps{
+	webhooks.Register(gatedRegistrar{drainRegistrar{webhookServer, srv.drain}, gate}, webhooks.Deps{
 		Engine:   engine,
 		View:     view,
 		Settings: source,
@@ -249,11 +275,14 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	missing := view.Missing()
+	// ScaleGuardPolicy is scaleguard's own CRD, installed with it: when it
+	// comes after serve, serve exits and its restart watches it (the
+	// policies' store and status controller are built at start).
+	var restartOn []schema.GroupVersionKind
 	if !store.Served() {
-		missing = append(missing, clusterpolicy.GVK)
+		restartOn = append(restartOn, clusterpolicy.GVK)
 	}
-	if err := mgr.Add(&kindsWatcher{discovery: disc, missing: missing, every: 30 * time.Second, log: log.WithName("kinds")}); err != nil {
+	if err := mgr.Add(&kindsWatcher{discovery: disc, view: view, restartOn: restartOn, every: o.KindsPollInterval, log: log.WithName("kinds")}); err != nil {
 		return nil, err
 	}
 	// The audit's counts go to o.AuditSink and, when it runs, to the
@@ -271,12 +300,12 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	}
 
 	if o.PauseKeeper {
-		if err := setupKeeper(mgr, view, source, log); err != nil {
+		if err := setupKeeper(mgr, view, source, o.ExcludedNamespaces, log); err != nil {
 			return nil, err
 		}
 	}
 
-	srv := &Server{Manager: mgr, View: view, Policies: store}
+	srv.Manager, srv.View, srv.Policies = mgr, view, store
 	if o.Audit {
 		if srv.Audit, err = setupAudit(mgr, view, engine, source, gate, sinks.sink(), o, log); err != nil {
 			return nil, err
@@ -292,7 +321,10 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
-	if err := mgr.AddReadyzCheck("webhook-tls", mgr.GetWebhookServer().StartedChecker()); err != nil {
+	if err := mgr.AddReadyzCheck("certificate", serving.Check); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("shutdown", srv.drain.Check); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("caches", func(r *http.Request) error {
@@ -317,27 +349,19 @@ func registerCollectors(cs ...prometheus.Collector) {
 	}
 }
 
-// setupKeeper adds the pause keeper to the manager, when the cluster
-// serves ScaledObjects at all.
-func setupKeeper(mgr manager.Manager, view *clusterview.Cache, source webhooks.SettingsSource, log logr.Logger) error {
-	served := view.Served()
-	if !served[apis.ScaledObject] {
-		log.Info("the cluster does not serve ScaledObjects; the pause keeper is not started")
-		return nil
-	}
+// setupKeeper adds the pause keeper to the manager, now or once the
+// cluster serves ScaledObjects.
+func setupKeeper(mgr manager.Manager, view *clusterview.Cache, source webhooks.SettingsSource, excluded []string, log logr.Logger) error {
 	k := &keeper.Keeper{
 		Client:   mgr.GetClient(),
 		View:     view,
 		Settings: source.Settings,
 		Recorder: mgr.GetEventRecorder("scaleguard"),
 		Log:      log.WithName("keeper"),
-		Excluded: ExcludedNamespaces,
+		Excluded: excluded,
 	}
 	if ns, ok := source.(webhooks.NamespacedSettings); ok {
 		k.SettingsFor = ns.SettingsFor
 	}
-	if err := k.SetupWithManager(mgr, served); err != nil {
-		return fmt.Errorf("setting up the pause keeper: %w", err)
-	}
-	return nil
+	return followKeeper(mgr, view, k, log)
 }
