@@ -37,6 +37,7 @@ var expectedExamples = map[string]struct {
 	"conflicts/41-scaledobject-predictor.yaml:1":    {"denied", []string{"conflict-kserve"}},
 	"conflicts/42-inferenceservice-fixed.yaml:1":    {"updated", nil},
 	"conflicts/43-scaledobject-admitted.yaml:1":     {"created", nil},
+	"conflicts/50-vpa.yaml:1":                       {"created", []string{"conflict-vpa"}},
 	"gpu/05-resourcequota.yaml:1":                   {"created", nil},
 	"gpu/10-deployment-raw-vllm.yaml:1":             {"created", nil},
 	"gpu/20-scaledobject-raw-vllm.yaml:1":           {"created", []string{"gpu-paused-default", "gpu-idle-cost", "gpu-quota", "promql-aggregation"}},
