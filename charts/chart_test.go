@@ -19,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -32,31 +31,11 @@ const namespace = "scaleguard-system"
 // values over the chart's own.
 func renderChart(t *testing.T, values map[string]any) []*unstructured.Unstructured {
 	t.Helper()
-	ch, err := loader.Load("scaleguard")
+	objs, err := Render("scaleguard", namespace, values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vals, err := chartutil.ToRenderValues(ch, values, chartutil.ReleaseOptions{Name: "scaleguard", Namespace: namespace, IsInstall: true}, chartutil.DefaultCapabilities)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := engine.Render(ch, vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var out []*unstructured.Unstructured
-	for _, n := range names {
-		if !strings.HasSuffix(n, ".yaml") {
-			continue
-		}
-		out = append(out, decode(t, n, files[n])...)
-	}
-	return out
+	return objs
 }
 
 // renderKustomize builds a kustomization of config/.
@@ -79,20 +58,11 @@ func renderKustomize(t *testing.T, dir string) []*unstructured.Unstructured {
 
 func decode(t *testing.T, name, s string) []*unstructured.Unstructured {
 	t.Helper()
-	var out []*unstructured.Unstructured
-	d := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(s), 4096)
-	for {
-		var obj map[string]any
-		if err := d.Decode(&obj); err != nil {
-			if err.Error() == "EOF" {
-				return out
-			}
-			t.Fatalf("%s: %v", name, err)
-		}
-		if len(obj) > 0 {
-			out = append(out, &unstructured.Unstructured{Object: obj})
-		}
+	objs, err := Decode(s)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
+	return objs
 }
 
 // webhook is what a webhook does, as compared between the installs.
