@@ -10,9 +10,9 @@ TEST_TIMEOUT ?= 25m
 
 all: build
 
-## build: compile bin/scaleguard
+## build: compile bin/scaleguard (stamped with the commit it is built from, whatever GOFLAGS says)
 build:
-	$(GO) build -o $(BIN)/scaleguard ./cmd/scaleguard
+	$(GO) build -buildvcs=auto -o $(BIN)/scaleguard ./cmd/scaleguard
 
 ## test: vet, generated-file checks, unit tests, a short fuzz pass, each benchmark once at a tiny size, integration tests against a real kube-apiserver
 test: verify unit fuzz bench-smoke integration

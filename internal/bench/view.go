@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
@@ -102,9 +101,7 @@ func memoryLister(gvk schema.GroupVersionKind, objs []runtime.Object) toolscache
 			if apis.IsUnstructured(gvk) {
 				// The kinds of the autoscaler catalogue are read as
 				// unstructured data: the scheme has no list type for them.
-				ul := &unstructured.UnstructuredList{}
-				ul.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-				list = ul
+				list = apis.NewUnstructuredList(gvk)
 			} else {
 				var err error
 				if list, err = apis.Scheme.New(gvk.GroupVersion().WithKind(gvk.Kind + "List")); err != nil {

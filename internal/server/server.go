@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/certs"
@@ -137,6 +138,9 @@ type Server struct {
 	// Policies are the cluster's ScaleGuardPolicies, as the webhooks, the
 	// pause keeper and the audit read them.
 	Policies *clusterpolicy.Store
+	// Webhooks is the webhook server scaleguard's handlers are mounted on
+	// (not the manager's default one, which GetWebhookServer would create).
+	Webhooks webhook.Server
 
 	drain *drain
 }
@@ -213,6 +217,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options, log logr.Logger) (*Se
 	if err != nil {
 		return nil, err
 	}
+	srv.Webhooks = webhookServer
 	srv.Certificate = serving
 
 	view, err := clusterview.NewCache(ctx, mgr.GetCache(), mgr.GetRESTMapper(), mgr.GetClient().GroupVersionKindFor, log.WithName("view"))

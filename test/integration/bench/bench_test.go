@@ -159,11 +159,16 @@ func cached(t *testing.T, srv *server.Server) int {
 		if !srv.View.Served()[gvk] {
 			continue
 		}
-		l, err := apis.Scheme.New(schema.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind + "List"})
-		if err != nil {
-			t.Fatal(err)
+		var list client.ObjectList
+		if apis.IsUnstructured(gvk) {
+			list = apis.NewUnstructuredList(gvk)
+		} else {
+			l, err := apis.Scheme.New(schema.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind + "List"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list = l.(client.ObjectList)
 		}
-		list := l.(client.ObjectList)
 		if err := srv.Manager.GetCache().List(context.Background(), list, client.UnsafeDisableDeepCopy); err != nil {
 			t.Fatal(err)
 		}

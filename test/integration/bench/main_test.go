@@ -155,7 +155,7 @@ func serve(t *testing.T, o server.Options, c *counter) (srv *server.Server, stop
 		cancel()
 		t.Fatal(err)
 	}
-	srv.Manager.GetWebhookServer().Register(NoopPath, noop)
+	srv.Webhooks.Register(NoopPath, noop)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -5,9 +5,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/charts"
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 // TestChartIsAcceptedByTheAPIServer renders the Helm chart as `helm
@@ -23,6 +27,16 @@ func TestChartIsAcceptedByTheAPIServer(t *testing.T) {
 	c := adminClient(t)
 	ctx := context.Background()
 	ensureNamespace(t, c, scaleguardNamespace, nil)
+	// Configurations an earlier test installed (each test installs its
+	// own) would merge into the dry run and call a serve that has stopped.
+	for _, o := range []client.Object{
+		&admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: webhooks.MutatingConfigurationName}},
+		&admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: webhooks.ValidatingConfigurationName}},
+	} {
+		if err := c.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+	}
 	for name, values := range map[string]map[string]any{
 		"defaults":            nil,
 		"one replica":         {"replicas": 1},
