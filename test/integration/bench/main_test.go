@@ -147,7 +147,11 @@ func serve(t *testing.T, o server.Options, c *counter) (srv *server.Server, stop
 		t.Fatal(err)
 	}
 	o.CertDir, o.Host, o.Port, o.MetricsAddr, o.ProbeAddr = wio.LocalServingCertDir, wio.LocalServingHost, wio.LocalServingPort, "0", probe
-	o.GracefulShutdown = 5 * time.Second
+	// serve's default. net/http's Shutdown counts a connection that has
+	// not sent its first request yet as active for up to 5 seconds, and
+	// the API server's client keeps spare connections it dialled while
+	// another freed up: 5 seconds would not always be enough.
+	o.GracefulShutdown = 15 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	// Logged as in a cluster (info level, JSON), to nowhere.
 	srv, err = server.New(ctx, cfg, o, zap.New(zap.WriteTo(io.Discard)))
@@ -168,6 +172,11 @@ func serve(t *testing.T, o server.Options, c *counter) (srv *server.Server, stop
 		t.Fatal(err)
 	}
 	return srv, func() {
+		// As `scaleguard serve` stops: the webhook server first, its
+		// requests answered, then the manager and the caches they read.
+		if !srv.StopWebhooks(o.GracefulShutdown) {
+			t.Error("requests still in flight after the graceful shutdown timeout")
+		}
 		cancel()
 		select {
 		case <-done:
