@@ -56,15 +56,6 @@ func renderKustomize(t *testing.T, dir string) []*unstructured.Unstructured {
 	return out
 }
 
-func decode(t *testing.T, name, s string) []*unstructured.Unstructured {
-	t.Helper()
-	objs, err := Decode(s)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return objs
-}
-
 // webhook is what a webhook does, as compared between the installs.
 type webhook struct {
 	Rules             []admissionregistrationv1.RuleWithOperations

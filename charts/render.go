@@ -1,9 +1,7 @@
 package charts
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -11,7 +9,8 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/scaleguard/scaleguard/internal/manifests"
 )
 
 // Render renders the chart in dir as `helm install` would for a release
@@ -41,30 +40,19 @@ func Render(dir, namespace string, values map[string]any) ([]*unstructured.Unstr
 	sort.Strings(names)
 	var out []*unstructured.Unstructured
 	for _, n := range names {
-		objs, err := Decode(files[n])
+		// The same reader check uses: documents split on "---", each a
+		// Kubernetes object or a List.
+		objs, err := manifests.Parse(n, strings.NewReader(files[n]))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n, err)
-		}
-		out = append(out, objs...)
-	}
-	return out, nil
-}
-
-// Decode reads the objects of a multi-document YAML (or JSON) stream,
-// skipping empty documents.
-func Decode(s string) ([]*unstructured.Unstructured, error) {
-	var out []*unstructured.Unstructured
-	d := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(s), 4096)
-	for {
-		var obj map[string]any
-		if err := d.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
 			return nil, err
 		}
-		if len(obj) > 0 {
-			out = append(out, &unstructured.Unstructured{Object: obj})
+		for _, o := range objs {
+			u := &unstructured.Unstructured{}
+			if err := u.UnmarshalJSON(o.JSON); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", n, o.Line, err)
+			}
+			out = append(out, u)
 		}
 	}
+	return out, nil
 }
