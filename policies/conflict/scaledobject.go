@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -39,6 +40,13 @@ func otherScaledObjectsOnTarget(so *kedav1alpha1.ScaledObject, in *policies.Inpu
 		}
 		if in.Expired() {
 			return out
+		}
+		if metav1.GetControllerOfNoCopy(other) == nil {
+			// What neither KServe nor a cataloged autoscaler generated
+			// (every ScaledObject a person writes): no owner to look up,
+			// so the scan of a crowded target stays cheap per object.
+			plain.add(other)
+			continue
 		}
 		if generatedByLiveScaler(other, target, in.View) {
 			continue // conflict-autoscaler names the autoscaler that made it.
