@@ -76,6 +76,35 @@ type Set struct {
 
 	mu     sync.Mutex
 	merged map[string]*policies.Settings
+	// byNamespace remembers each namespace's settings with the
+	// namespace's UID and resourceVersion they were computed from
+	// (nsSettings), so a request reads them without matching selectors.
+	byNamespace sync.Map
+}
+
+type nsSettings struct {
+	uid, resourceVersion string
+	settings             *policies.Settings
+}
+
+// forNamespace is For of the namespace's labels, remembered per namespace
+// until the namespace object changes (a Set is replaced when the policies
+// change). ns is nil when the namespace is not known.
+func (s *Set) forNamespace(name string, ns *corev1.Namespace) *policies.Settings {
+	var uid, rv string
+	if ns != nil {
+		uid, rv = string(ns.UID), ns.ResourceVersion
+	}
+	if e, ok := s.byNamespace.Load(name); ok {
+		if e := e.(nsSettings); e.uid == uid && e.resourceVersion == rv && rv != "" {
+			return e.settings
+		}
+	}
+	out := s.For(NamespaceLabels(name, ns))
+	if rv != "" {
+		s.byNamespace.Store(name, nsSettings{uid: uid, resourceVersion: rv, settings: out})
+	}
+	return out
 }
 
 // NewSet holds policies (any order) over base (the defaults when nil).

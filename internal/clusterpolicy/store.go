@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -36,9 +37,17 @@ type Store struct {
 	log        logr.Logger
 	served     bool
 
+	// events counts the informer's notifications (each one comes after
+	// the cache holds the change); seen is its value when set was last
+	// read from the cache, so a request lists the policies only when one
+	// came since.
+	events atomic.Uint64
+
 	mu          sync.Mutex
 	fingerprint string
 	set         *Set
+	seen        uint64
+	seenValid   bool
 	// parsed holds the policy made of each object's generation; lastGood
 	// the newest generation of each that was valid.
 	parsed   map[types.UID]*Policy
@@ -89,7 +98,10 @@ func NewStore(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, reg *p
 	}
 	// Reload on every change, so that the metric and the log follow the
 	// policies in every replica, not only where requests arrive.
-	reload := func(any) { s.Current() }
+	reload := func(any) {
+		s.events.Add(1)
+		s.Current()
+	}
 	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc: reload, UpdateFunc: func(_, n any) { reload(n) }, DeleteFunc: reload,
 	}); err != nil {
@@ -132,6 +144,14 @@ func (s *Store) current() (*Set, bool, func()) {
 	if !s.served {
 		return s.set, false, nil
 	}
+	events := s.events.Load()
+	s.mu.Lock()
+	if s.seenValid && s.seen == events {
+		set := s.set
+		s.mu.Unlock()
+		return set, false, nil
+	}
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
 	list := &unstructured.UnstructuredList{}
@@ -154,6 +174,7 @@ func (s *Store) current() (*Set, bool, func()) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seen, s.seenValid = events, true
 	if fp.String() == s.fingerprint {
 		return s.set, false, nil
 	}
@@ -265,8 +286,12 @@ func (s *Store) SettingsFor(namespace string) *policies.Settings {
 	if namespace == "" {
 		namespace = "default"
 	}
+	set := s.Current()
+	if len(set.policies) == 0 {
+		return set.base
+	}
 	ns, _ := s.namespaces(namespace)
-	return s.Current().For(NamespaceLabels(namespace, ns))
+	return set.forNamespace(namespace, ns)
 }
 
 // Settings returns the settings of the namespace "default"; it makes the

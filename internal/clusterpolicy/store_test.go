@@ -23,12 +23,35 @@ import (
 type listReader struct {
 	mu    sync.Mutex
 	items []unstructured.Unstructured
+	// stores hear of each change, as serve's stores hear of the
+	// informer's events.
+	stores []*Store
+	lists  int
+}
+
+func (r *listReader) listed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lists
 }
 
 func (r *listReader) set(items ...unstructured.Unstructured) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.items = items
+	stores := r.stores
+	r.mu.Unlock()
+	for _, s := range stores {
+		s.events.Add(1)
+	}
+}
+
+// serveFrom makes s a store serve would run over r: it reads r's list
+// again after each change r tells it of.
+func serveFrom(r *listReader, s *Store) {
+	s.served = true
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stores = append(r.stores, s)
 }
 
 func (r *listReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
@@ -38,6 +61,7 @@ func (r *listReader) Get(context.Context, client.ObjectKey, client.Object, ...cl
 func (r *listReader) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.lists++
 	list.(*unstructured.UnstructuredList).Items = append([]unstructured.Unstructured(nil), r.items...)
 	return nil
 }
@@ -60,7 +84,7 @@ func noNamespaces(string) (*corev1.Namespace, bool) { return nil, false }
 func TestStoreKeepsTheLastGoodGeneration(t *testing.T) {
 	r := &listReader{}
 	s := newStore(r, policies.Default, nil, noNamespaces, logr.Discard())
-	s.served = true
+	serveFrom(r, s)
 	const warn = `{"rules":{"promql-unscoped":{"action":"Warn"}}}`
 	// A generation that an older scaleguard accepted and this one does
 	// not: a rule it no longer has.
@@ -88,7 +112,7 @@ func TestStoreKeepsTheLastGoodGeneration(t *testing.T) {
 
 	// A restart: nothing in memory; the status says what was in force.
 	restarted := newStore(r, policies.Default, nil, noNamespaces, logr.Discard())
-	restarted.served = true
+	serveFrom(r, restarted)
 	if got := restarted.SettingsFor("serving").Enforcement("promql-unscoped"); got != policies.Enforce {
 		t.Errorf("restart without status: %s, want the default Enforce (nothing known to be good)", got)
 	}
@@ -97,7 +121,7 @@ func TestStoreKeepsTheLastGoodGeneration(t *testing.T) {
 		"rules": map[string]any{"promql-unscoped": map[string]any{"action": "Warn"}}}}
 	r.set(withStatus)
 	again := newStore(r, policies.Default, nil, noNamespaces, logr.Discard())
-	again.served = true
+	serveFrom(r, again)
 	if got := again.SettingsFor("serving").Enforcement("promql-unscoped"); got != policies.WarnOnly {
 		t.Errorf("restart with status.appliedSpec: %s, want its Warn", got)
 	}
@@ -127,7 +151,7 @@ func TestStoreSelectsByNamespaceLabels(t *testing.T) {
 	nss := map[string]*corev1.Namespace{"chat": {}}
 	nss["chat"].Name, nss["chat"].Labels = "chat", map[string]string{"team": "serving"}
 	s := newStore(r, policies.Default, nil, func(n string) (*corev1.Namespace, bool) { ns, ok := nss[n]; return ns, ok }, logr.Discard())
-	s.served = true
+	serveFrom(r, s)
 	r.set(
 		policyObject(t, "by-label", "u1", 1, "1", `{"namespaceSelector":{"matchLabels":{"team":"serving"}},"rules":{"target-ref":{"action":"Warn"}}}`),
 		policyObject(t, "by-name", "u2", 1, "2", `{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"batch"}},"rules":{"target-ref":{"action":"Off"}}}`),
@@ -156,9 +180,8 @@ func series() int {
 }
 
 // BenchmarkStoreSettingsFor is the cost a request pays for its settings
-// when the policies have not changed: a list (here from a stub; in serve
-// from the informer's store, without copies), a fingerprint and a cached
-// merge.
+// when neither the policies nor the namespace changed: no list, the
+// namespace's lookup and its remembered merge.
 func BenchmarkStoreSettingsFor(b *testing.B) {
 	t := &testing.T{}
 	r := &listReader{}
@@ -168,9 +191,9 @@ func BenchmarkStoreSettingsFor(b *testing.B) {
 		policyObject(t, "c", "u3", 1, "3", `{"namespaceSelector":{"matchLabels":{"team":"batch"}},"rules":{"gpu-idle-cost":{"action":"Off"}}}`),
 	)
 	ns := &corev1.Namespace{}
-	ns.Name, ns.Labels = "chat", map[string]string{"team": "serving"}
+	ns.Name, ns.UID, ns.ResourceVersion, ns.Labels = "chat", "n1", "1", map[string]string{"team": "serving"}
 	s := newStore(r, policies.Default, nil, func(string) (*corev1.Namespace, bool) { return ns, true }, logr.Discard())
-	s.served = true
+	serveFrom(r, s)
 	s.SettingsFor("chat")
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -216,7 +239,7 @@ func TestReadOnce(t *testing.T) {
 func TestStoreOnChangeOnlyWhenThePoliciesInForceChange(t *testing.T) {
 	r := &listReader{}
 	s := newStore(r, policies.Default, nil, noNamespaces, logr.Discard())
-	s.served = true
+	serveFrom(r, s)
 	calls := 0
 	s.OnChange(func() { calls++ })
 	const off = `{"rules":{"promql-unscoped":{"action":"Off"}}}`
@@ -258,4 +281,49 @@ func testutilGauge(t *testing.T, g *prometheus.GaugeVec, policy string) float64 
 		t.Fatal(err)
 	}
 	return m.GetGauge().GetValue()
+}
+
+// A request reads the policies from the cache only when the informer told
+// of a change since the last read, and a namespace's settings are merged
+// again only when the namespace object changed.
+func TestStoreReadsAgainOnlyAfterAChange(t *testing.T) {
+	r := &listReader{}
+	ns := &corev1.Namespace{}
+	ns.Name, ns.UID, ns.ResourceVersion, ns.Labels = "chat", "n1", "5", map[string]string{"team": "serving"}
+	s := newStore(r, policies.Default, nil, func(string) (*corev1.Namespace, bool) { return ns, true }, logr.Discard())
+	serveFrom(r, s)
+	r.set(policyObject(t, "by-label", "u1", 1, "1", `{"namespaceSelector":{"matchLabels":{"team":"serving"}},"rules":{"target-ref":{"action":"Warn"}}}`))
+	if got := s.SettingsFor("chat").Enforcement("target-ref"); got != policies.WarnOnly {
+		t.Fatalf("covered: %s", got)
+	}
+	before := r.listed()
+	for range 100 {
+		s.SettingsFor("chat")
+	}
+	if n := r.listed() - before; n != 0 {
+		t.Errorf("%d lists without a change, want 0", n)
+	}
+	// The namespace is relabelled: a new resourceVersion, a new merge.
+	relabelled := ns.DeepCopy()
+	relabelled.ResourceVersion, relabelled.Labels = "6", map[string]string{"team": "batch"}
+	ns = relabelled
+	if got := s.SettingsFor("chat").Enforcement("target-ref"); got != policies.Enforce {
+		t.Errorf("relabelled out of the policy: %s, want %s", got, policies.Enforce)
+	}
+	// A policy changes: one list, and the new spec applies.
+	r.set(policyObject(t, "by-label", "u1", 2, "2", `{"rules":{"target-ref":{"action":"Off"}}}`))
+	before = r.listed()
+	for range 10 {
+		if got := s.SettingsFor("chat").Enforcement("target-ref"); got != policies.Off {
+			t.Fatalf("after the change: %s, want %s", got, policies.Off)
+		}
+	}
+	if n := r.listed() - before; n != 1 {
+		t.Errorf("%d lists after one change, want 1", n)
+	}
+	// No policy left: the base, without looking the namespace up.
+	r.set()
+	if got := s.SettingsFor("chat").Enforcement("target-ref"); got != policies.Enforce {
+		t.Errorf("no policy: %s", got)
+	}
 }

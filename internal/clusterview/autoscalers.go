@@ -3,7 +3,6 @@ package clusterview
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/apis"
 	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
@@ -19,16 +18,12 @@ func (v *Cache) Autoscalers(kind schema.GroupKind, ns string) []*unstructured.Un
 	if !ok {
 		return nil
 	}
-	l := apis.NewUnstructuredList(gvk)
-	v.list(gvk, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[unstructured.Unstructured](v, gvk, ns, "", "", func() *unstructured.UnstructuredList { return apis.NewUnstructuredList(gvk) })
 }
 
 // VerticalPodAutoscalers implements policies.ClusterView.
 func (v *Cache) VerticalPodAutoscalers(ns string) []*vpav1.VerticalPodAutoscaler {
-	l := &vpav1.VerticalPodAutoscalerList{}
-	v.list(gvkVPA, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[vpav1.VerticalPodAutoscaler](v, gvkVPA, ns, "", "", newOf[vpav1.VerticalPodAutoscalerList])
 }
 
 // trimAutoscaler keeps of an object of a catalogued kind its identity,

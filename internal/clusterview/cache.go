@@ -116,6 +116,8 @@ type Cache struct {
 	onServed []func(schema.GroupVersionKind)
 	// startup are the kinds served at start: what WaitForSync waits for.
 	startup []client.Object
+	// indexers are the informers' indexers, read directly (indexed.go).
+	indexers map[schema.GroupVersionKind]toolscache.Indexer
 
 	// live and claims serve ForCreate (fresh.go); both nil by default.
 	live   client.Reader
@@ -133,7 +135,8 @@ var _ policies.ClusterView = &Cache{}
 // before the manager starts. The cache should be built with
 // ReaderFailOnMissingInformer and CacheOptions' DefaultTransform = Transform.
 func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf func(runtime.Object) (schema.GroupVersionKind, error), log logr.Logger) (*Cache, error) {
-	v := &Cache{reader: c, served: map[schema.GroupVersionKind]bool{}, late: map[schema.GroupVersionKind]*lateKind{}, log: log}
+	v := &Cache{reader: c, served: map[schema.GroupVersionKind]bool{}, late: map[schema.GroupVersionKind]*lateKind{}, log: log,
+		indexers: map[schema.GroupVersionKind]toolscache.Indexer{}}
 	for _, obj := range Watched {
 		gvk, err := gvkOf(obj)
 		if err != nil {
@@ -157,45 +160,35 @@ func NewCache(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, gvkOf 
 }
 
 // inform starts (or, before the manager starts, sets up) the informer of a
-// watched kind and the indexes rules read it by.
+// watched kind and the indexes rules read it by (indexed.go).
 func (v *Cache) inform(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
-	if _, err := v.reader.GetInformer(ctx, obj, cache.BlockUntilSynced(false)); err != nil {
-		return fmt.Errorf("watching %s: %w", gvk, err)
+	return v.addIndexes(ctx, gvk, obj)
+}
+
+func indexSOTarget(o client.Object) []string {
+	so, ok := o.(*kedav1alpha1.ScaledObject)
+	if !ok {
+		return nil
 	}
-	switch gvk {
-	case gvkScaledObject:
-		if err := v.reader.IndexField(ctx, &kedav1alpha1.ScaledObject{}, targetIndex, func(o client.Object) []string {
-			so, ok := o.(*kedav1alpha1.ScaledObject)
-			if !ok {
-				return nil
-			}
-			if t, ok := policies.KEDATarget(so); ok {
-				return []string{t.Key()}
-			}
-			return nil
-		}); err != nil {
-			return fmt.Errorf("indexing ScaledObjects: %w", err)
-		}
-		if err := v.reader.IndexField(ctx, &kedav1alpha1.ScaledObject{}, hpaNameIndex, func(o client.Object) []string {
-			if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
-				return []string{policies.KEDAHPAName(so)}
-			}
-			return nil
-		}); err != nil {
-			return fmt.Errorf("indexing ScaledObjects: %w", err)
-		}
-	case gvkHPA:
-		if err := v.reader.IndexField(ctx, &autoscalingv2.HorizontalPodAutoscaler{}, targetIndex, func(o client.Object) []string {
-			h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler)
-			if !ok {
-				return nil
-			}
-			return []string{policies.HPATarget(h).Key()}
-		}); err != nil {
-			return fmt.Errorf("indexing HPAs: %w", err)
-		}
+	if t, ok := policies.KEDATarget(so); ok {
+		return []string{t.Key()}
 	}
 	return nil
+}
+
+func indexSOHPAName(o client.Object) []string {
+	if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
+		return []string{policies.KEDAHPAName(so)}
+	}
+	return nil
+}
+
+func indexHPATarget(o client.Object) []string {
+	h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler)
+	if !ok {
+		return nil
+	}
+	return []string{policies.HPATarget(h).Key()}
 }
 
 // Missing lists the watched kinds the cluster does not serve (yet).
@@ -321,140 +314,107 @@ var (
 
 // Namespace implements policies.ClusterView.
 func (v *Cache) Namespace(name string) (*corev1.Namespace, bool) {
-	o := &corev1.Namespace{}
-	return o, v.get(gvkNamespace, "", name, o)
+	return fetched[corev1.Namespace](v, gvkNamespace, "", name)
 }
 
 // Deployment implements policies.ClusterView.
 func (v *Cache) Deployment(ns, name string) (*appsv1.Deployment, bool) {
-	o := &appsv1.Deployment{}
-	return o, v.get(gvkDeployment, ns, name, o)
+	return fetched[appsv1.Deployment](v, gvkDeployment, ns, name)
 }
 
 // StatefulSet implements policies.ClusterView.
 func (v *Cache) StatefulSet(ns, name string) (*appsv1.StatefulSet, bool) {
-	o := &appsv1.StatefulSet{}
-	return o, v.get(gvkStatefulSet, ns, name, o)
+	return fetched[appsv1.StatefulSet](v, gvkStatefulSet, ns, name)
 }
 
 // ModelServing implements policies.ClusterView.
 func (v *Cache) ModelServing(ns, name string) (*kthenav1alpha1.ModelServing, bool) {
-	o := &kthenav1alpha1.ModelServing{}
-	return o, v.get(gvkModelServing, ns, name, o)
+	return fetched[kthenav1alpha1.ModelServing](v, gvkModelServing, ns, name)
 }
 
 // InferenceService implements policies.ClusterView.
 func (v *Cache) InferenceService(ns, name string) (*kservev1beta1.InferenceService, bool) {
-	o := &kservev1beta1.InferenceService{}
-	return o, v.get(gvkISVC, ns, name, o)
+	return fetched[kservev1beta1.InferenceService](v, gvkISVC, ns, name)
 }
 
 // InferenceServices implements policies.ClusterView.
 func (v *Cache) InferenceServices(ns string) []*kservev1beta1.InferenceService {
-	l := &kservev1beta1.InferenceServiceList{}
-	v.list(gvkISVC, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[kservev1beta1.InferenceService](v, gvkISVC, ns, "", "", newOf[kservev1beta1.InferenceServiceList])
 }
 
 // ScaledObjects implements policies.ClusterView.
 func (v *Cache) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
-	l := &kedav1alpha1.ScaledObjectList{}
-	v.list(gvkScaledObject, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[kedav1alpha1.ScaledObject](v, gvkScaledObject, ns, "", "", newOf[kedav1alpha1.ScaledObjectList])
 }
 
 // ScaledObjectsFor implements policies.ClusterView.
 func (v *Cache) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alpha1.ScaledObject {
-	l := &kedav1alpha1.ScaledObjectList{}
-	v.list(gvkScaledObject, l, client.InNamespace(target.Namespace), client.MatchingFields{targetIndex: target.Key()})
-	return ptrs(l.Items)
+	return listed[kedav1alpha1.ScaledObject](v, gvkScaledObject, target.Namespace, targetIndex, target.Key(), newOf[kedav1alpha1.ScaledObjectList])
 }
 
 // ScaledObjectsWithHPAName implements policies.HPANameIndex.
 func (v *Cache) ScaledObjectsWithHPAName(ns, name string) []*kedav1alpha1.ScaledObject {
-	l := &kedav1alpha1.ScaledObjectList{}
-	v.list(gvkScaledObject, l, client.InNamespace(ns), client.MatchingFields{hpaNameIndex: name})
-	return ptrs(l.Items)
+	return listed[kedav1alpha1.ScaledObject](v, gvkScaledObject, ns, hpaNameIndex, name, newOf[kedav1alpha1.ScaledObjectList])
 }
 
 // HPAs implements policies.ClusterView.
 func (v *Cache) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
-	l := &autoscalingv2.HorizontalPodAutoscalerList{}
-	v.list(gvkHPA, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[autoscalingv2.HorizontalPodAutoscaler](v, gvkHPA, ns, "", "", newOf[autoscalingv2.HorizontalPodAutoscalerList])
 }
 
 // HPAsFor implements policies.ClusterView.
 func (v *Cache) HPAsFor(target policies.WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler {
-	l := &autoscalingv2.HorizontalPodAutoscalerList{}
-	v.list(gvkHPA, l, client.InNamespace(target.Namespace), client.MatchingFields{targetIndex: target.Key()})
-	return ptrs(l.Items)
+	return listed[autoscalingv2.HorizontalPodAutoscaler](v, gvkHPA, target.Namespace, targetIndex, target.Key(), newOf[autoscalingv2.HorizontalPodAutoscalerList])
 }
 
 // AutoscalingPolicies implements policies.ClusterView.
 func (v *Cache) AutoscalingPolicies(ns string) []*kthenav1alpha1.AutoscalingPolicy {
-	l := &kthenav1alpha1.AutoscalingPolicyList{}
-	v.list(gvkPolicy, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[kthenav1alpha1.AutoscalingPolicy](v, gvkPolicy, ns, "", "", newOf[kthenav1alpha1.AutoscalingPolicyList])
 }
 
 // AutoscalingPolicyBindings implements policies.ClusterView.
 func (v *Cache) AutoscalingPolicyBindings(ns string) []*kthenav1alpha1.AutoscalingPolicyBinding {
-	l := &kthenav1alpha1.AutoscalingPolicyBindingList{}
-	v.list(gvkBinding, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[kthenav1alpha1.AutoscalingPolicyBinding](v, gvkBinding, ns, "", "", newOf[kthenav1alpha1.AutoscalingPolicyBindingList])
 }
 
 // Services implements policies.ClusterView.
 func (v *Cache) Services(ns string) []*corev1.Service {
-	l := &corev1.ServiceList{}
-	v.list(gvkService, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[corev1.Service](v, gvkService, ns, "", "", newOf[corev1.ServiceList])
 }
 
 // PodMonitors implements policies.ClusterView.
 func (v *Cache) PodMonitors(ns string) []*monitoringv1.PodMonitor {
-	l := &monitoringv1.PodMonitorList{}
-	v.list(gvkPodMonitor, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[monitoringv1.PodMonitor](v, gvkPodMonitor, ns, "", "", newOf[monitoringv1.PodMonitorList])
 }
 
 // ServiceMonitors implements policies.ClusterView.
 func (v *Cache) ServiceMonitors(ns string) []*monitoringv1.ServiceMonitor {
-	l := &monitoringv1.ServiceMonitorList{}
-	v.list(gvkSvcMonitor, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[monitoringv1.ServiceMonitor](v, gvkSvcMonitor, ns, "", "", newOf[monitoringv1.ServiceMonitorList])
 }
 
 // ResourceQuotas implements policies.ClusterView.
 func (v *Cache) ResourceQuotas(ns string) []*corev1.ResourceQuota {
-	l := &corev1.ResourceQuotaList{}
-	v.list(gvkQuota, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[corev1.ResourceQuota](v, gvkQuota, ns, "", "", newOf[corev1.ResourceQuotaList])
 }
 
 // ResourceClaimTemplate implements policies.ClusterView.
 func (v *Cache) ResourceClaimTemplate(ns, name string) (*resourcev1.ResourceClaimTemplate, bool) {
-	o := &resourcev1.ResourceClaimTemplate{}
-	return o, v.get(gvkClaimTmpl, ns, name, o)
+	return fetched[resourcev1.ResourceClaimTemplate](v, gvkClaimTmpl, ns, name)
 }
 
 // ResourceClaim implements policies.ClusterView.
 func (v *Cache) ResourceClaim(ns, name string) (*resourcev1.ResourceClaim, bool) {
-	o := &resourcev1.ResourceClaim{}
-	return o, v.get(gvkClaim, ns, name, o)
+	return fetched[resourcev1.ResourceClaim](v, gvkClaim, ns, name)
 }
 
 // LeaderWorkerSet implements policies.ClusterView.
 func (v *Cache) LeaderWorkerSet(ns, name string) (*lwsv1.LeaderWorkerSet, bool) {
-	o := &lwsv1.LeaderWorkerSet{}
-	return o, v.get(gvkLWS, ns, name, o)
+	return fetched[lwsv1.LeaderWorkerSet](v, gvkLWS, ns, name)
 }
 
 // Rollout implements policies.ClusterView.
 func (v *Cache) Rollout(ns, name string) (*argov1alpha1.Rollout, bool) {
-	o := &argov1alpha1.Rollout{}
-	return o, v.get(gvkRollout, ns, name, o)
+	return fetched[argov1alpha1.Rollout](v, gvkRollout, ns, name)
 }
 
 // WaitSeen waits until the cache holds the object of kind gvk at

@@ -2,7 +2,6 @@ package clusterview
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
@@ -14,44 +13,32 @@ import (
 
 // Deployments implements policies.ClusterView.
 func (v *Cache) Deployments(ns string) []*appsv1.Deployment {
-	l := &appsv1.DeploymentList{}
-	v.list(gvkDeployment, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[appsv1.Deployment](v, gvkDeployment, ns, "", "", newOf[appsv1.DeploymentList])
 }
 
 // StatefulSets implements policies.ClusterView.
 func (v *Cache) StatefulSets(ns string) []*appsv1.StatefulSet {
-	l := &appsv1.StatefulSetList{}
-	v.list(gvkStatefulSet, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[appsv1.StatefulSet](v, gvkStatefulSet, ns, "", "", newOf[appsv1.StatefulSetList])
 }
 
 // DaemonSets implements policies.ClusterView.
 func (v *Cache) DaemonSets(ns string) []*appsv1.DaemonSet {
-	l := &appsv1.DaemonSetList{}
-	v.list(gvkDaemonSet, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[appsv1.DaemonSet](v, gvkDaemonSet, ns, "", "", newOf[appsv1.DaemonSetList])
 }
 
 // Rollouts implements policies.ClusterView.
 func (v *Cache) Rollouts(ns string) []*argov1alpha1.Rollout {
-	l := &argov1alpha1.RolloutList{}
-	v.list(gvkRollout, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[argov1alpha1.Rollout](v, gvkRollout, ns, "", "", newOf[argov1alpha1.RolloutList])
 }
 
 // LeaderWorkerSets implements policies.ClusterView.
 func (v *Cache) LeaderWorkerSets(ns string) []*lwsv1.LeaderWorkerSet {
-	l := &lwsv1.LeaderWorkerSetList{}
-	v.list(gvkLWS, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[lwsv1.LeaderWorkerSet](v, gvkLWS, ns, "", "", newOf[lwsv1.LeaderWorkerSetList])
 }
 
 // ModelServings implements policies.ClusterView.
 func (v *Cache) ModelServings(ns string) []*kthenav1alpha1.ModelServing {
-	l := &kthenav1alpha1.ModelServingList{}
-	v.list(gvkModelServing, l, client.InNamespace(ns))
-	return ptrs(l.Items)
+	return listed[kthenav1alpha1.ModelServing](v, gvkModelServing, ns, "", "", newOf[kthenav1alpha1.ModelServingList])
 }
 
 // PodMonitorPortNumber implements policies.ClusterView: what the installed

@@ -2,7 +2,6 @@ package promql
 
 import (
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -114,7 +113,19 @@ func secretFix(c Consumer, triggerType string) string {
 
 // hasScheme reports whether a value is a URL with a scheme
 // (amqp://, https://, postgresql://).
-var hasScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`).MatchString
+// It is what the expression ^[A-Za-z][A-Za-z0-9+.-]*:// matches: the
+// scheme's characters exclude ':', so the run ends where "://" must begin.
+func hasScheme(v string) bool {
+	letter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	if v == "" || !letter(v[0]) {
+		return false
+	}
+	i := 1
+	for i < len(v) && (letter(v[i]) || v[i] >= '0' && v[i] <= '9' || v[i] == '+' || v[i] == '.' || v[i] == '-') {
+		i++
+	}
+	return strings.HasPrefix(v[i:], "://")
+}
 
 // checkMetadataSecrets judges the metadata of a ScaledObject trigger of
 // any type: credential keys, user info and credential parameters in

@@ -2,7 +2,7 @@ package promql
 
 import (
 	"encoding/json"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -14,9 +14,65 @@ import (
 // then decoded as JSON (so "0.5" and "1e3" parse, ".5", "5." and "+5" do
 // not).
 func kedaNumber(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	// A plain JSON number is what a threshold almost always is: read it
+	// as encoding/json would (strconv.ParseFloat of the literal) without
+	// the decoder. Anything else (null, a string, an out-of-range
+	// number) takes the decoder itself, for its exact answer.
+	if jsonNumber(s) {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f, nil
+		}
+	}
 	var f float64
-	err := json.Unmarshal([]byte(strings.TrimSpace(s)), &f)
+	err := json.Unmarshal([]byte(s), &f)
 	return f, err
+}
+
+// jsonNumber reports whether s is a number literal of RFC 8259's grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func jsonNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// roundsToZero reports whether KEDA, keeping three decimals, reads v as 0
+// (fmt's %.3f of v is "0.000").
+func roundsToZero(v float64) bool {
+	var buf [32]byte
+	return string(strconv.AppendFloat(buf[:0], v, 'f', 3, 64)) == "0.000"
 }
 
 // checkThreshold judges a KEDA threshold: required, a number KEDA reads,
@@ -36,7 +92,7 @@ func checkThreshold(raw string, present bool, path *field.Path, how string) []po
 		return []policies.Finding{deny(InvalidID, path,
 			"is %s; it must be greater than 0, because the HPA divides the metric by it", strings.TrimSpace(raw))}
 	}
-	if fmt.Sprintf("%.3f", v) == "0.000" {
+	if roundsToZero(v) {
 		return []policies.Finding{deny(InvalidID, path,
 			"is %s, which KEDA rounds to 0 (it keeps three decimals); use at least 0.001, or scale the query (e.g. multiply it by 1000)", strings.TrimSpace(raw))}
 	}

@@ -180,9 +180,10 @@ func cached(t *testing.T, srv *server.Server) int {
 func kib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // TestHTTPSAdmission sends bench.Mix to serve's webhook endpoints and the
-// same reviews to the no-op webhook on the same server, in alternating
-// blocks, at each concurrency; it reports throughput and latency
-// quantiles of both and their ratios, and counts the requests serve makes
+// same reviews to the no-op webhook and to the decode-only webhook on the
+// same server, in alternating blocks, at each concurrency; it reports
+// throughput and latency quantiles of each and scaleguard's ratios to both
+// floors, and counts the requests serve makes
 // to the API server meanwhile (by its transport, and by client-go's
 // rest_client_requests_total) — none is expected but watches and
 // discovery, which run on their own schedule.
@@ -205,16 +206,18 @@ func TestHTTPSAdmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	floor := make([]bench.Post, len(mix))
+	decode := make([]bench.Post, len(mix))
 	for i, p := range mix {
 		floor[i] = bench.Post{Path: NoopPath, Body: p.Body}
+		decode[i] = bench.Post{Path: DecodePath, Body: p.Body}
 	}
 	hc, err := bench.Client(env.WebhookInstallOptions.LocalServingCAData)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sides := []bench.Side{{Name: "no-op", Posts: floor}, {Name: "scaleguard", Posts: mix}}
-	// Warm up both (connections, caches, first-use allocations).
+	sides := []bench.Side{{Name: "no-op", Posts: floor}, {Name: "decode only", Posts: decode}, {Name: "scaleguard", Posts: mix}}
+	// Warm up every side (connections, caches, first-use allocations).
 	if _, err := bench.Compare(ctx, base(), hc, sides, 4, 1, block/2+50*time.Millisecond, bench.MaxLoadRequests); err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +225,7 @@ func TestHTTPSAdmission(t *testing.T) {
 	before := clientGoRequests(t)
 	calls.armed.Store(true)
 	t.Logf("%d requests in the mix; blocks of %s, %d rounds per concurrency", len(mix), block, rounds)
+	t.Logf("ratios: against the no-op floor, and (after /) against the decode-only floor")
 	t.Logf("| concurrency | side | requests | req/s | p50 | p99 | p99.9 | CPU/request | throughput ratio | p99 ratio | load average |")
 	t.Logf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range concurrencies {
@@ -235,11 +239,15 @@ func TestHTTPSAdmission(t *testing.T) {
 				t.Fatalf("%s at concurrency %d: %d requests, %d failed (first: %v)", sides[i].Name, c, s.Requests(), s.Failed, s.FirstError)
 			}
 		}
-		f, g := samples[0], samples[1]
+		f, d := samples[0], samples[1]
+		p99 := func(s bench.Sample) float64 { return float64(bench.Quantile(s.Latencies, .99)) }
 		for i, s := range samples {
 			ratios := "| |"
-			if i == 1 {
-				ratios = fmt.Sprintf("| %.2f | %.2f |", g.Throughput()/f.Throughput(), float64(bench.Quantile(g.Latencies, .99))/float64(bench.Quantile(f.Latencies, .99)))
+			switch i {
+			case 1:
+				ratios = fmt.Sprintf("| %.2f | %.2f |", s.Throughput()/f.Throughput(), p99(s)/p99(f))
+			case 2:
+				ratios = fmt.Sprintf("| %.2f / %.2f | %.2f / %.2f |", s.Throughput()/f.Throughput(), s.Throughput()/d.Throughput(), p99(s)/p99(f), p99(s)/p99(d))
 			}
 			t.Logf("| %d | %s | %d | %.0f | %s | %s | %s | %s %s %s → %s |", c, sides[i].Name, s.Requests(), s.Throughput(),
 				us(bench.Quantile(s.Latencies, .5)), us(bench.Quantile(s.Latencies, .99)), us(bench.Quantile(s.Latencies, .999)), us(s.CPUPerRequest()), ratios, la, bench.LoadAverage())

@@ -25,6 +25,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -95,6 +96,27 @@ var noop = &webhook.Admission{Handler: admission.HandlerFunc(func(context.Contex
 	return admission.Allowed("")
 })}
 
+// DecodePath is where the decode-only webhook is mounted.
+const DecodePath = "/bench-decode"
+
+// decodeOnly is the floor of any webhook that reads the object it judges:
+// the no-op, plus decoding the object (and the old object of an UPDATE)
+// into its Go type as scaleguard's handler does, once each.
+var decodeOnly = &webhook.Admission{Handler: admission.HandlerFunc(func(_ context.Context, req admission.Request) admission.Response {
+	gvk := schema.GroupVersionKind(req.Kind)
+	for _, raw := range [][]byte{req.Object.Raw, req.OldObject.Raw} {
+		if len(raw) == 0 {
+			continue
+		}
+		if _, ok := apis.DecodeExact(gvk, raw); !ok {
+			if _, err := apis.Decode(gvk, raw); err != nil {
+				return admission.Errored(http.StatusBadRequest, err)
+			}
+		}
+	}
+	return admission.Allowed("")
+})}
+
 // counter counts the requests a rest.Config's client sends, by method and
 // path, from when it is armed.
 type counter struct {
@@ -160,6 +182,7 @@ func serve(t *testing.T, o server.Options, c *counter) (srv *server.Server, stop
 		t.Fatal(err)
 	}
 	srv.Webhooks.Register(NoopPath, noop)
+	srv.Webhooks.Register(DecodePath, decodeOnly)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -1,0 +1,109 @@
+package bench_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/scaleguard/scaleguard/internal/bench"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+func names[T client.Object](objs []T) []string {
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.GetNamespace() + "/" + o.GetName()
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The cache view reads straight from the informers' indexers; over the
+// same objects it answers every list and index read as the manifest view
+// does (which keeps its objects in plain maps), in one namespace and in
+// all of them.
+func TestCacheViewReadsAsTheManifestView(t *testing.T) {
+	objs, err := bench.Population(250, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// HPAs on some of the population's Deployments, one of them in
+	// another namespace than its name suggests.
+	for i, ns := range []string{"team-000", "team-001", "team-001"} {
+		objs = append(objs, &autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("hpa-%d", i), Namespace: ns},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: fmt.Sprintf("model-%05d", 100+i)},
+				MaxReplicas:    3,
+			},
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cv, err := bench.CacheView(ctx, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv := clusterview.NewManifests()
+	for _, o := range objs {
+		mv.Add(o.DeepCopyObject().(client.Object))
+	}
+	same := func(what string, got, want []string) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: the cache view read %d objects, the manifest view %d\n got %v\nwant %v", what, len(got), len(want), got, want)
+		}
+		if len(want) == 0 && what != "empty" {
+			t.Logf("%s: nothing to compare", what)
+		}
+	}
+	for _, ns := range []string{"team-000", "team-001", "team-002", "nowhere", ""} {
+		same("Deployments "+ns, names(cv.Deployments(ns)), names(mv.Deployments(ns)))
+		same("ScaledObjects "+ns, names(cv.ScaledObjects(ns)), names(mv.ScaledObjects(ns)))
+		same("Services "+ns, names(cv.Services(ns)), names(mv.Services(ns)))
+		same("ModelServings "+ns, names(cv.ModelServings(ns)), names(mv.ModelServings(ns)))
+		same("HPAs "+ns, names(cv.HPAs(ns)), names(mv.HPAs(ns)))
+	}
+	reads := 0
+	for _, d := range mv.Deployments("") {
+		ref := policies.WorkloadRef{Group: "apps", Kind: "Deployment", Namespace: d.Namespace, Name: d.Name}
+		got, want := names(cv.ScaledObjectsFor(ref)), names(mv.ScaledObjectsFor(ref))
+		same("ScaledObjectsFor "+ref.Key(), got, want)
+		same("HPAsFor "+ref.Key(), names(cv.HPAsFor(ref)), names(mv.HPAsFor(ref)))
+		reads += len(want)
+	}
+	for _, so := range mv.ScaledObjects("") {
+		name := policies.KEDAHPAName(so)
+		same("ScaledObjectsWithHPAName "+name, names(cv.ScaledObjectsWithHPAName(so.Namespace, name)), names(mv.ScaledObjectsWithHPAName(so.Namespace, name)))
+	}
+	// Another namespace's target of the same name is not the same target.
+	other := policies.WorkloadRef{Group: "apps", Kind: "Deployment", Namespace: "team-001", Name: "model-00000"}
+	same("empty", names(cv.ScaledObjectsFor(other)), nil)
+	// Single reads: a copy of the cached object with its kind set.
+	for _, d := range mv.Deployments("") {
+		got, ok := cv.Deployment(d.Namespace, d.Name)
+		if !ok || got.Name != d.Name || got.Namespace != d.Namespace || got.Kind != "Deployment" || got.APIVersion != "apps/v1" {
+			t.Fatalf("Deployment %s/%s: %v %s/%s %v", d.Namespace, d.Name, ok, got.Namespace, got.Name, got.GetObjectKind().GroupVersionKind())
+		}
+	}
+	if _, ok := cv.Deployment("team-001", "model-00000"); ok {
+		t.Error("a Deployment read in another namespace")
+	}
+	if ns, ok := cv.Namespace("team-001"); !ok || ns.Name != "team-001" || ns.Kind != "Namespace" {
+		t.Errorf("Namespace: %v %v", ok, ns.Name)
+	}
+	for _, ms := range mv.ModelServings("") {
+		if got, ok := cv.ModelServing(ms.Namespace, ms.Name); !ok || got.Name != ms.Name {
+			t.Errorf("ModelServing %s/%s: %v", ms.Namespace, ms.Name, ok)
+		}
+	}
+	if reads != 250 {
+		t.Errorf("the targets' ScaledObjects read %d, want the population's 250", reads)
+	}
+}

@@ -1,0 +1,211 @@
+package clusterview
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Reads on the request path go straight to each informer's indexer
+// (client-go's, which controller-runtime's cache reads too): a
+// controller-runtime List finds the kind of the list by reflection, copies
+// every item into the list and is a tenth of a rule's time per call, and
+// the conflict rules make several per request. The objects returned are
+// the cached ones, as a List without deep copy returns them (shallow
+// copies of them there): read-only, with their kind unset. When an
+// informer does not expose its indexer, reads fall back to the cache's
+// List.
+
+// indexFunc computes the values an object is indexed by.
+type indexFunc func(client.Object) []string
+
+// indexes are the indexes of each kind rules read by, besides the
+// namespace.
+var indexes = map[schema.GroupVersionKind]map[string]indexFunc{
+	gvkScaledObject: {targetIndex: indexSOTarget, hpaNameIndex: indexSOHPAName},
+	gvkHPA:          {targetIndex: indexHPATarget},
+}
+
+// addIndexes sets up the kind's informer and its indexes.
+func (v *Cache) addIndexes(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
+	inf, err := v.reader.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+	if err != nil {
+		return fmt.Errorf("watching %s: %w", gvk, err)
+	}
+	withIndexer, ok := inf.(interface{ GetIndexer() toolscache.Indexer })
+	if !ok {
+		for name, f := range indexes[gvk] {
+			if err := v.reader.IndexField(ctx, obj, name, client.IndexerFunc(f)); err != nil {
+				return fmt.Errorf("indexing %s: %w", gvk.Kind, err)
+			}
+		}
+		return nil
+	}
+	if fs := indexes[gvk]; len(fs) > 0 {
+		ix := toolscache.Indexers{}
+		for name, f := range fs {
+			ix[name] = namespacedIndex(f)
+		}
+		if err := inf.AddIndexers(ix); err != nil {
+			return fmt.Errorf("indexing %s: %w", gvk.Kind, err)
+		}
+	}
+	v.mu.Lock()
+	v.indexers[gvk] = withIndexer.GetIndexer()
+	v.mu.Unlock()
+	return nil
+}
+
+// namespacedIndex keys an object's values by its namespace, as the reads
+// ask for them.
+func namespacedIndex(f indexFunc) toolscache.IndexFunc {
+	return func(o any) ([]string, error) {
+		obj, ok := o.(client.Object)
+		if !ok {
+			return nil, nil
+		}
+		vals := f(obj)
+		out := make([]string, len(vals))
+		for i, val := range vals {
+			out[i] = obj.GetNamespace() + "/" + val
+		}
+		return out, nil
+	}
+}
+
+// objects returns the cached objects of a kind in ns (every namespace
+// when ns is ""), or of those the ones whose index holds value when index
+// is set. It is false when the kind's indexer is not at hand; a kind not
+// readable (not served, or still being read) has none.
+func (v *Cache) objects(gvk schema.GroupVersionKind, ns, index, value string) ([]any, bool) {
+	if !v.readable(gvk) {
+		return nil, true
+	}
+	v.mu.RLock()
+	idx := v.indexers[gvk]
+	v.mu.RUnlock()
+	if idx == nil {
+		return nil, false
+	}
+	var (
+		objs []any
+		err  error
+	)
+	switch {
+	case index != "" && ns != "":
+		objs, err = idx.ByIndex(index, ns+"/"+value)
+	case index != "":
+		f := indexes[gvk][index]
+		for _, o := range idx.List() {
+			if obj, ok := o.(client.Object); ok && f != nil && contains(f(obj), value) {
+				objs = append(objs, o)
+			}
+		}
+	case ns != "":
+		objs, err = idx.ByIndex(toolscache.NamespaceIndex, ns)
+	default:
+		objs = idx.List()
+	}
+	if err != nil {
+		v.log.Error(err, "cache read failed", "kind", gvk.Kind, "namespace", ns, "index", index)
+		return nil, true
+	}
+	return objs, true
+}
+
+func contains(vals []string, v string) bool {
+	for _, s := range vals {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// stored returns the cached object of a kind by namespace and name (ns
+// empty for a cluster-scoped kind). direct is false when the kind's
+// indexer is not at hand.
+func (v *Cache) stored(gvk schema.GroupVersionKind, ns, name string) (obj any, found, direct bool) {
+	if !v.readable(gvk) {
+		return nil, false, true
+	}
+	v.mu.RLock()
+	idx := v.indexers[gvk]
+	v.mu.RUnlock()
+	if idx == nil {
+		return nil, false, false
+	}
+	key := name
+	if ns != "" {
+		key = ns + "/" + name
+	}
+	obj, found, err := idx.GetByKey(key)
+	if err != nil {
+		v.log.Error(err, "cache read failed", "kind", gvk.Kind, "namespace", ns, "name", name)
+		return nil, false, true
+	}
+	return obj, found, true
+}
+
+// fetched reads one object of a kind: a shallow copy of the cached one
+// with its kind set, as the cache's Get without deep copy gives it (a
+// field of the copy may be set; what it points to is the cache's). On a
+// miss it is an empty object and false.
+func fetched[T any, PT interface {
+	*T
+	client.Object
+}](v *Cache, gvk schema.GroupVersionKind, ns, name string) (PT, bool) {
+	obj, found, direct := v.stored(gvk, ns, name)
+	if !direct {
+		o := PT(new(T))
+		return o, v.get(gvk, ns, name, o)
+	}
+	if t, ok := obj.(PT); found && ok {
+		c := *t
+		o := PT(&c)
+		o.GetObjectKind().SetGroupVersionKind(gvk)
+		return o, true
+	}
+	return PT(new(T)), false
+}
+
+// newOf makes an empty list for listed's fallback.
+func newOf[L any]() *L { return new(L) }
+
+// listed reads a kind through its indexer (objects), or through the
+// cache's List into newList() when the indexer is not at hand.
+func listed[T any, L client.ObjectList](v *Cache, gvk schema.GroupVersionKind, ns, index, value string, newList func() L) []*T {
+	if objs, ok := v.objects(gvk, ns, index, value); ok {
+		out := make([]*T, 0, len(objs))
+		for _, o := range objs {
+			if t, ok := o.(*T); ok {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	opts := []client.ListOption{client.InNamespace(ns)}
+	if index != "" {
+		opts = append(opts, client.MatchingFields{index: value})
+	}
+	list := newList()
+	if !v.list(gvk, list, opts...) {
+		return nil
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil
+	}
+	out := make([]*T, 0, len(items))
+	for _, o := range items {
+		if t, ok := any(o).(*T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
