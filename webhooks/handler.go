@@ -137,6 +137,14 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	return resp
 }
 
+// noWait is a context already done: a WaitForSync with it only says
+// whether the view has synced.
+var noWait = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
 // StillReadingWarning is the warning of a verdict reached while the view
 // is still reading kinds whose CRD was installed after scaleguard started.
 func StillReadingWarning(kinds []string) string {
@@ -183,9 +191,14 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) admission.R
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 	}
-	syncCtx, cancel := context.WithTimeout(ctx, h.SyncWait)
-	synced := h.View.WaitForSync(syncCtx)
-	cancel()
+	// Asked first without waiting: once the view has synced (every
+	// request but the first few) no timer is set up.
+	synced := h.View.WaitForSync(noWait)
+	if !synced {
+		syncCtx, cancel := context.WithTimeout(ctx, h.SyncWait)
+		synced = h.View.WaitForSync(syncCtx)
+		cancel()
+	}
 	if !synced {
 		return h.fail(http.StatusServiceUnavailable, fmt.Errorf("scaleguard is starting and its view of the cluster is not synced yet; retry"))
 	}

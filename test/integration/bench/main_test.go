@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -93,8 +95,12 @@ const NoopPath = "/bench-noop"
 // that admits everything. It reads and decodes the review and writes the
 // answer, as any webhook built on controller-runtime must.
 var noop = &webhook.Admission{Handler: admission.HandlerFunc(func(context.Context, admission.Request) admission.Response {
+	noopCalls.Add(1)
 	return admission.Allowed("")
 })}
+
+// noopCalls counts the no-op webhook's requests.
+var noopCalls atomic.Int64
 
 // DecodePath is where the decode-only webhook is mounted.
 const DecodePath = "/bench-decode"
@@ -303,38 +309,91 @@ func populate(t *testing.T, n int) {
 	populated = n
 }
 
-// webhooksOn says whether scaleguard's configurations are installed.
-var webhooksOn = true
+// The webhook configurations installed: scaleguard's (those the control
+// plane installed at start), the same configurations calling the no-op
+// webhook instead, or none.
+const (
+	webhooksScaleguard = "scaleguard"
+	webhooksNoop       = "no-op"
+	webhooksNone       = "none"
+)
 
-// setWebhooks installs or removes scaleguard's webhook configurations
-// (those the control plane installed at start) and, when a server answers,
-// waits until the API server follows: a dry-run create that scaleguard
-// denies is denied with them and admitted without.
+var webhooksInstalled = webhooksScaleguard
+
+// setWebhooks installs or removes scaleguard's webhook configurations (on)
+// as setWebhookMode does.
 func setWebhooks(t *testing.T, on bool) {
 	t.Helper()
-	if webhooksOn == on {
+	if on {
+		setWebhookMode(t, webhooksScaleguard)
+	} else {
+		setWebhookMode(t, webhooksNone)
+	}
+}
+
+// setWebhookMode installs the configurations of a mode and, when a server
+// answers, waits until the API server follows: a dry-run create that
+// scaleguard denies is denied with scaleguard's, admitted through the
+// no-op webhook with the no-op's, and admitted without any call with none.
+func setWebhookMode(t *testing.T, mode string) {
+	t.Helper()
+	if webhooksInstalled == mode {
 		return
 	}
 	ctx := context.Background()
 	c := newClient(t)
 	wio := env.WebhookInstallOptions
+	path := func(cc admissionregistrationv1.WebhookClientConfig) admissionregistrationv1.WebhookClientConfig {
+		if mode != webhooksNoop || cc.URL == nil {
+			return cc
+		}
+		u, err := url.Parse(*cc.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = NoopPath
+		cc.URL = ptr.To(u.String())
+		return cc
+	}
+	var objs []client.Object
 	for _, m := range wio.MutatingWebhooks {
-		obj := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: m.Name}, Webhooks: m.Webhooks}
-		toggle(t, c, obj, on)
+		obj := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: m.Name}}
+		for _, w := range m.Webhooks {
+			w.ClientConfig = path(w.ClientConfig)
+			obj.Webhooks = append(obj.Webhooks, w)
+		}
+		objs = append(objs, obj)
 	}
 	for _, v := range wio.ValidatingWebhooks {
-		obj := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: v.Name}, Webhooks: v.Webhooks}
-		toggle(t, c, obj, on)
+		obj := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: v.Name}}
+		for _, w := range v.Webhooks {
+			w.ClientConfig = path(w.ClientConfig)
+			obj.Webhooks = append(obj.Webhooks, w)
+		}
+		objs = append(objs, obj)
 	}
-	webhooksOn = on
+	for _, obj := range objs {
+		toggle(t, c, obj.DeepCopyObject().(client.Object), false)
+	}
+	if mode != webhooksNone {
+		for _, obj := range objs {
+			toggle(t, c, obj, true)
+		}
+	}
+	webhooksInstalled = mode
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		calls := noopCalls.Load()
 		denied, err := probe(ctx, c)
-		if (on && (denied || err != nil)) || (!on && !denied && err == nil) {
+		reached := noopCalls.Load() > calls
+		switch {
+		case mode == webhooksScaleguard && (denied || err != nil),
+			mode == webhooksNoop && !denied && err == nil && reached,
+			mode == webhooksNone && !denied && err == nil && !reached:
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the API server did not follow the webhooks being %s within 30s (denied %v, %v)", map[bool]string{true: "installed", false: "removed"}[on], denied, err)
+			t.Fatalf("the API server did not follow the %s webhook configurations within 30s (denied %v, no-op reached %v, %v)", mode, denied, reached, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

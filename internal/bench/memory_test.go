@@ -1,0 +1,77 @@
+package bench_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/internal/bench"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
+)
+
+// BenchmarkObjectBytes is the live heap each object of the population
+// takes once decoded as an informer decodes it, with and without
+// clusterview.Transform: the objects alone, without the informer's store
+// and indexes (test/integration/bench's TestMemory measures serve whole).
+func BenchmarkObjectBytes(b *testing.B) {
+	objs, err := bench.Population(env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	byKind := map[schema.GroupVersionKind][][]byte{}
+	for _, o := range objs {
+		gvk, err := apiutil.GVKForObject(o, apis.Scheme)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, err := json.Marshal(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		byKind[gvk] = append(byKind[gvk], raw)
+	}
+	kinds := make([]schema.GroupVersionKind, 0, len(byKind))
+	for gvk := range byKind {
+		kinds = append(kinds, gvk)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i].Kind < kinds[j].Kind })
+	for _, gvk := range kinds {
+		for _, transform := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/transform=%v", gvk.Kind, transform), func(b *testing.B) {
+				raws := byKind[gvk]
+				var perObject float64
+				for b.Loop() {
+					kept := make([]client.Object, 0, len(raws))
+					var before, after runtime.MemStats
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					for _, raw := range raws {
+						o, err := apis.Decode(gvk, raw)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if transform {
+							if _, err := clusterview.Transform(o); err != nil {
+								b.Fatal(err)
+							}
+						}
+						kept = append(kept, o)
+					}
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(kept))
+					runtime.KeepAlive(kept)
+				}
+				b.ReportMetric(perObject, "heap-B/object")
+				b.ReportMetric(float64(len(raws[0])), "json-B/object")
+			})
+		}
+	}
+}
