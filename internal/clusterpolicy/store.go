@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -37,17 +36,16 @@ type Store struct {
 	log        logr.Logger
 	served     bool
 
-	// events counts the informer's notifications (each one comes after
-	// the cache holds the change); seen is its value when set was last
-	// read from the cache, so a request lists the policies only when one
-	// came since.
-	events atomic.Uint64
+	// indexer is the informer's store, which the cache reads: a request
+	// compares the resourceVersions it holds with seen (those of the last
+	// full read) and reads the policies again only when one differs. Nil
+	// when the informer does not expose it: every request then reads.
+	indexer toolscache.Indexer
 
 	mu          sync.Mutex
 	fingerprint string
 	set         *Set
-	seen        uint64
-	seenValid   bool
+	seen        map[types.UID]string
 	// parsed holds the policy made of each object's generation; lastGood
 	// the newest generation of each that was valid.
 	parsed   map[types.UID]*Policy
@@ -98,14 +96,14 @@ func NewStore(ctx context.Context, c cache.Cache, mapper meta.RESTMapper, reg *p
 	}
 	// Reload on every change, so that the metric and the log follow the
 	// policies in every replica, not only where requests arrive.
-	reload := func(any) {
-		s.events.Add(1)
-		s.Current()
-	}
+	reload := func(any) { s.Current() }
 	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 		AddFunc: reload, UpdateFunc: func(_, n any) { reload(n) }, DeleteFunc: reload,
 	}); err != nil {
 		return nil, err
+	}
+	if withIndexer, ok := inf.(interface{ GetIndexer() toolscache.Indexer }); ok {
+		s.indexer = withIndexer.GetIndexer()
 	}
 	s.served = true
 	return s, nil
@@ -144,14 +142,11 @@ func (s *Store) current() (*Set, bool, func()) {
 	if !s.served {
 		return s.set, false, nil
 	}
-	events := s.events.Load()
-	s.mu.Lock()
-	if s.seenValid && s.seen == events {
-		set := s.set
-		s.mu.Unlock()
-		return set, false, nil
+	if s.unchanged() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.set, false, nil
 	}
-	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
 	defer cancel()
 	list := &unstructured.UnstructuredList{}
@@ -174,7 +169,10 @@ func (s *Store) current() (*Set, bool, func()) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seen, s.seenValid = events, true
+	s.seen = make(map[types.UID]string, len(list.Items))
+	for i := range list.Items {
+		s.seen[list.Items[i].GetUID()] = list.Items[i].GetResourceVersion()
+	}
 	if fp.String() == s.fingerprint {
 		return s.set, false, nil
 	}
@@ -214,6 +212,31 @@ func (s *Store) current() (*Set, bool, func()) {
 	changed := s.loaded && inForce != s.inForce
 	s.inForce, s.loaded = inForce, true
 	return s.set, changed, s.onChange
+}
+
+// unchanged reports whether the informer's store holds exactly the
+// policies, at the resourceVersions, of the last full read: what the cache
+// holds, without a List's copies.
+func (s *Store) unchanged() bool {
+	if s.indexer == nil {
+		return false
+	}
+	items := s.indexer.List()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil || len(items) != len(s.seen) {
+		return false
+	}
+	for _, it := range items {
+		o, ok := it.(client.Object)
+		if !ok {
+			return false
+		}
+		if rv, ok := s.seen[o.GetUID()]; !ok || rv != o.GetResourceVersion() {
+			return false
+		}
+	}
+	return true
 }
 
 // inForceKey identifies the specs in force of set: each policy's name, UID

@@ -3,6 +3,7 @@ package clusterpolicy
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -13,20 +14,33 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/policies"
 	_ "github.com/scaleguard/scaleguard/policies/all"
 )
 
-// listReader serves a list of policies as the cache would.
+// listReader serves a list of policies as the cache would, from an
+// informer's kind of store.
 type listReader struct {
 	mu    sync.Mutex
-	items []unstructured.Unstructured
-	// stores hear of each change, as serve's stores hear of the
-	// informer's events.
-	stores []*Store
-	lists  int
+	idx   toolscache.Indexer
+	lists int
+}
+
+func newListReader() *listReader {
+	return &listReader{idx: toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{})}
+}
+
+func (r *listReader) set(items ...unstructured.Unstructured) {
+	objs := make([]any, len(items))
+	for i := range items {
+		objs[i] = &items[i]
+	}
+	if err := r.idx.Replace(objs, ""); err != nil {
+		panic(err)
+	}
 }
 
 func (r *listReader) listed() int {
@@ -35,23 +49,11 @@ func (r *listReader) listed() int {
 	return r.lists
 }
 
-func (r *listReader) set(items ...unstructured.Unstructured) {
-	r.mu.Lock()
-	r.items = items
-	stores := r.stores
-	r.mu.Unlock()
-	for _, s := range stores {
-		s.events.Add(1)
-	}
-}
-
-// serveFrom makes s a store serve would run over r: it reads r's list
-// again after each change r tells it of.
+// serveFrom makes s a store serve would run over r: it compares what r's
+// store holds with its last read.
 func serveFrom(r *listReader, s *Store) {
 	s.served = true
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stores = append(r.stores, s)
+	s.indexer = r.idx
 }
 
 func (r *listReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
@@ -60,9 +62,14 @@ func (r *listReader) Get(context.Context, client.ObjectKey, client.Object, ...cl
 
 func (r *listReader) List(_ context.Context, list client.ObjectList, _ ...client.ListOption) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.lists++
-	list.(*unstructured.UnstructuredList).Items = append([]unstructured.Unstructured(nil), r.items...)
+	r.mu.Unlock()
+	var items []unstructured.Unstructured
+	for _, o := range r.idx.List() {
+		items = append(items, *o.(*unstructured.Unstructured))
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].GetName() < items[j].GetName() })
+	list.(*unstructured.UnstructuredList).Items = items
 	return nil
 }
 
@@ -82,7 +89,7 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func noNamespaces(string) (*corev1.Namespace, bool) { return nil, false }
 
 func TestStoreKeepsTheLastGoodGeneration(t *testing.T) {
-	r := &listReader{}
+	r := newListReader()
 	s := newStore(r, policies.Default, nil, noNamespaces, logr.Discard())
 	serveFrom(r, s)
 	const warn = `{"rules":{"promql-unscoped":{"action":"Warn"}}}`
@@ -147,7 +154,7 @@ func TestStoreKeepsTheLastGoodGeneration(t *testing.T) {
 }
 
 func TestStoreSelectsByNamespaceLabels(t *testing.T) {
-	r := &listReader{}
+	r := newListReader()
 	nss := map[string]*corev1.Namespace{"chat": {}}
 	nss["chat"].Name, nss["chat"].Labels = "chat", map[string]string{"team": "serving"}
 	s := newStore(r, policies.Default, nil, func(n string) (*corev1.Namespace, bool) { ns, ok := nss[n]; return ns, ok }, logr.Discard())
@@ -184,7 +191,7 @@ func series() int {
 // namespace's lookup and its remembered merge.
 func BenchmarkStoreSettingsFor(b *testing.B) {
 	t := &testing.T{}
-	r := &listReader{}
+	r := newListReader()
 	r.set(
 		policyObject(t, "a", "u1", 1, "1", `{"namespaceSelector":{"matchLabels":{"team":"serving"}},"rules":{"promql-unscoped":{"action":"Warn"}}}`),
 		policyObject(t, "b", "u2", 1, "2", `{"rules":{"target-ref":{"action":"Warn"}},"exemptions":[{"rules":["gpu-unpaused"],"reason":"r"}]}`),
@@ -206,7 +213,7 @@ func BenchmarkStoreSettingsFor(b *testing.B) {
 
 func TestReadOnce(t *testing.T) {
 	mapper := meta.NewDefaultRESTMapper(nil)
-	r := &listReader{}
+	r := newListReader()
 	r.set(
 		policyObject(t, "relax", "u1", 1, "1", `{"rules":{"target-ref":{"action":"Warn"}}}`),
 		policyObject(t, "stale", "u2", 2, "2", `{"rules":{"promql-retired":{"action":"Off"}}}`),
@@ -237,7 +244,7 @@ func TestReadOnce(t *testing.T) {
 // at the first list, on a status update (a new resourceVersion, the same
 // generation) or on a refused generation (the last good one stays).
 func TestStoreOnChangeOnlyWhenThePoliciesInForceChange(t *testing.T) {
-	r := &listReader{}
+	r := newListReader()
 	s := newStore(r, policies.Default, nil, noNamespaces, logr.Discard())
 	serveFrom(r, s)
 	calls := 0
@@ -283,11 +290,12 @@ func testutilGauge(t *testing.T, g *prometheus.GaugeVec, policy string) float64 
 	return m.GetGauge().GetValue()
 }
 
-// A request reads the policies from the cache only when the informer told
-// of a change since the last read, and a namespace's settings are merged
+// A request reads the policies from the cache only when the informer's
+// store holds other policies or resourceVersions than at the last read
+// (and sees a change as soon as the store holds it), and a namespace's settings are merged
 // again only when the namespace object changed.
 func TestStoreReadsAgainOnlyAfterAChange(t *testing.T) {
-	r := &listReader{}
+	r := newListReader()
 	ns := &corev1.Namespace{}
 	ns.Name, ns.UID, ns.ResourceVersion, ns.Labels = "chat", "n1", "5", map[string]string{"team": "serving"}
 	s := newStore(r, policies.Default, nil, func(string) (*corev1.Namespace, bool) { return ns, true }, logr.Discard())

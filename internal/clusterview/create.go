@@ -189,7 +189,7 @@ func (cv *createView) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
 	} else {
 		out = cv.Cache.ScaledObjects(ns)
 	}
-	out = withClaims(cv, out, ns, nil, nil)
+	out = withClaims(cv, func() []*kedav1alpha1.ScaledObject { return out }, ns, nil, nil)
 	if cv.sos == nil {
 		cv.sos = map[string][]*kedav1alpha1.ScaledObject{}
 	}
@@ -207,7 +207,7 @@ func (cv *createView) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alp
 		return ok && t == target
 	}
 	if cv.live == nil {
-		return withClaims(cv, cv.Cache.ScaledObjectsFor(target), target.Namespace, on, func(so *kedav1alpha1.ScaledObject) bool {
+		return withClaims(cv, func() []*kedav1alpha1.ScaledObject { return cv.Cache.ScaledObjectsFor(target) }, target.Namespace, on, func(so *kedav1alpha1.ScaledObject) bool {
 			return cv.stored(gvkScaledObject, so.Namespace, so.Name, &kedav1alpha1.ScaledObject{})
 		})
 	}
@@ -232,7 +232,7 @@ func (cv *createView) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
 	} else {
 		out = cv.Cache.HPAs(ns)
 	}
-	out = withClaims(cv, out, ns, nil, nil)
+	out = withClaims(cv, func() []*autoscalingv2.HorizontalPodAutoscaler { return out }, ns, nil, nil)
 	if cv.hpas == nil {
 		cv.hpas = map[string][]*autoscalingv2.HorizontalPodAutoscaler{}
 	}
@@ -244,7 +244,7 @@ func (cv *createView) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
 func (cv *createView) HPAsFor(target policies.WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler {
 	on := func(h *autoscalingv2.HorizontalPodAutoscaler) bool { return policies.HPATarget(h) == target }
 	if cv.live == nil {
-		return withClaims(cv, cv.Cache.HPAsFor(target), target.Namespace, on, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+		return withClaims(cv, func() []*autoscalingv2.HorizontalPodAutoscaler { return cv.Cache.HPAsFor(target) }, target.Namespace, on, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
 			return cv.stored(gvkHPA, h.Namespace, h.Name, &autoscalingv2.HorizontalPodAutoscaler{})
 		})
 	}
@@ -300,36 +300,44 @@ func memoised[T any, L client.ObjectList](cv *createView, memo *map[string][]*T,
 	return out
 }
 
-// withClaims adds the claimed objects of type T in ns (every namespace
-// when ns is "") that keep passes (all when nil) and that are not stored
-// yet (the stored object, once there, is the one to judge by): stored
-// says so, or, when nil, the list holding an object of the same name.
-// The claims added are recorded as used.
-func withClaims[T client.Object](cv *createView, list []T, ns string, keep, stored func(T) bool) []T {
-	var names map[string]bool
+// withClaims adds to the list read returns the claimed objects of type T
+// in ns (every namespace when ns is "") that keep passes (all when nil)
+// and that are not stored yet (the stored object, once there, is the one
+// to judge by): not in the list by name, nor, when stored is set, in the
+// cache by the time the claims are read. The cache is asked before the
+// list is read, so that an object the cache receives meanwhile is found
+// in the list rather than missing from both. The claims added are
+// recorded as used.
+func withClaims[T client.Object](cv *createView, read func() []T, ns string, keep, stored func(T) bool) []T {
+	type pending struct {
+		c *claim
+		o T
+	}
+	var candidates []pending
 	for _, c := range cv.claimsIn(ns) {
 		o, ok := c.obj.(T)
-		if !ok || (keep != nil && !keep(o)) {
+		if !ok || (keep != nil && !keep(o)) || (stored != nil && stored(o)) {
 			continue
 		}
-		if stored == nil {
-			if names == nil {
-				names = make(map[string]bool, len(list))
-				for _, e := range list {
-					names[e.GetNamespace()+"/"+e.GetName()] = true
-				}
-			}
-			if names[o.GetNamespace()+"/"+o.GetName()] {
-				continue
-			}
-		} else if stored(o) {
+		candidates = append(candidates, pending{c, o})
+	}
+	list := read()
+	if len(candidates) == 0 {
+		return list
+	}
+	names := make(map[string]bool, len(list))
+	for _, e := range list {
+		names[e.GetNamespace()+"/"+e.GetName()] = true
+	}
+	for _, p := range candidates {
+		if names[p.o.GetNamespace()+"/"+p.o.GetName()] {
 			continue
 		}
-		list = append(list[:len(list):len(list)], o)
+		list = append(list[:len(list):len(list)], p.o)
 		if cv.used == nil {
 			cv.used = map[*claim]bool{}
 		}
-		cv.used[c] = true
+		cv.used[p.c] = true
 	}
 	return list
 }
@@ -370,7 +378,7 @@ func (cv *createView) ScaledObjectsWithHPAName(ns, name string) []*kedav1alpha1.
 		}
 		return out
 	}
-	return withClaims(cv, cv.Cache.ScaledObjectsWithHPAName(ns, name), ns, hasName, func(so *kedav1alpha1.ScaledObject) bool {
+	return withClaims(cv, func() []*kedav1alpha1.ScaledObject { return cv.Cache.ScaledObjectsWithHPAName(ns, name) }, ns, hasName, func(so *kedav1alpha1.ScaledObject) bool {
 		return cv.stored(gvkScaledObject, so.Namespace, so.Name, &kedav1alpha1.ScaledObject{})
 	})
 }
