@@ -13,9 +13,10 @@ import (
 
 // Reads on the request path go straight to each informer's indexer
 // (client-go's, which controller-runtime's cache reads too): a
-// controller-runtime List finds the kind of the list by reflection, copies
-// every item into the list and is a tenth of a rule's time per call, and
-// the conflict rules make several per request. The objects returned are
+// controller-runtime List finds the kind of the list by reflection and
+// copies every item into the list, and the conflict rules make several
+// per request (the cache's List was 0.72 s of the validating phase's
+// 2.62 s in a profile of the HTTPS benchmark). The objects returned are
 // the cached ones, as a List without deep copy returns them (shallow
 // copies of them there): read-only, with their kind unset. When an
 // informer does not expose its indexer, reads fall back to the cache's
