@@ -1,0 +1,101 @@
+package clusterview_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gomodules.xyz/jsonpatch/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/internal/clusterview"
+	"github.com/scaleguard/scaleguard/internal/manifests"
+	"github.com/scaleguard/scaleguard/policies"
+)
+
+// serve's cache holds objects trimmed by Transform; check's manifest view
+// holds them whole. Over every example, every manifest of the published
+// corpus and every rule fixture, each guarded object gets the same
+// verdict, the same findings and the same patch from a view of the
+// trimmed objects as from a view of the whole ones.
+func TestTransformChangesNoVerdict(t *testing.T) {
+	var scenarios [][]string
+	dirs, err := filepath.Glob("../../examples/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if files, _ := filepath.Glob(filepath.Join(d, "*.yaml")); len(files) > 0 {
+			scenarios = append(scenarios, files)
+		}
+	}
+	for _, pattern := range []string{"../../test/corpus/*.yaml", "../../policies/*/testdata/*.yaml", "../../policies/*/testdata/*/*.yaml"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			scenarios = append(scenarios, []string{f})
+		}
+	}
+	engine := policies.NewEngine(policies.Default)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	judged := 0
+	for _, files := range scenarios {
+		name := strings.TrimPrefix(strings.Join(files, ","), "../../")
+		objs, err := manifests.Read(files, nil)
+		if err != nil {
+			continue // fixtures of unreadable input
+		}
+		var whole, trimmed []client.Object
+		for _, o := range objs {
+			a, err := apis.Decode(o.GVK, o.JSON)
+			if err != nil {
+				continue
+			}
+			b, _ := apis.Decode(o.GVK, o.JSON)
+			if _, err := clusterview.Transform(b); err != nil {
+				t.Fatal(err)
+			}
+			whole, trimmed = append(whole, a), append(trimmed, b)
+		}
+		for _, o := range objs {
+			if !apis.IsGuarded(o.GVK) {
+				continue
+			}
+			req := func(v policies.ClusterView) policies.Request {
+				return policies.Request{GVK: o.GVK, Operation: policies.Create, Object: o.JSON, View: v, Now: now}
+			}
+			full, errFull := engine.Admit(req(clusterview.NewManifests(whole...)))
+			cut, errCut := engine.Admit(req(clusterview.NewManifests(trimmed...)))
+			if fmt.Sprint(errFull) != fmt.Sprint(errCut) {
+				t.Errorf("%s: %s %s/%s: error %v on the whole objects, %v on the trimmed", name, o.GVK.Kind, o.Namespace, o.Name, errFull, errCut)
+				continue
+			}
+			// The final patch lists its operations in no set order (they
+			// touch distinct paths): compared as sets.
+			if !reflect.DeepEqual(full.Findings, cut.Findings) || !reflect.DeepEqual(ops(full.Patch), ops(cut.Patch)) {
+				t.Errorf("%s: %s %s/%s judged differently from trimmed objects:\nwhole:   %#v %s\ntrimmed: %#v %s", name, o.GVK.Kind, o.Namespace, o.Name, full.Findings, full.Patch, cut.Findings, cut.Patch)
+			}
+			judged++
+		}
+	}
+	if judged < 100 {
+		t.Fatalf("judged %d objects; the examples and fixtures hold more", judged)
+	}
+	t.Logf("%d objects in %d scenarios judged alike", judged, len(scenarios))
+}
+
+func ops(patch []jsonpatch.Operation) []string {
+	out := make([]string, len(patch))
+	for i, op := range patch {
+		out[i] = fmt.Sprintf("%s %s %v", op.Operation, op.Path, op.Value)
+	}
+	slices.Sort(out)
+	return out
+}
