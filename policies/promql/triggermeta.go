@@ -171,7 +171,7 @@ func nearestKey(k string) string {
 		if norm(c) == norm(k) {
 			return c
 		}
-		if d := distance(norm(k), norm(c), bestD); d < bestD {
+		if d := policies.EditDistance(norm(k), norm(c), bestD); d < bestD {
 			best, bestD = c, d
 		}
 	}
