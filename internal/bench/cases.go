@@ -29,8 +29,9 @@ type Case struct {
 
 // Cases are the objects the rule benchmarks judge: the five-trigger
 // ScaledObject, a ScaledObject on a four-role ModelServing and that
-// ModelServing, a PodMonitor over 50 candidate workloads, an
-// InferenceService with an external metric and a CPU HPA.
+// ModelServing, a PodMonitor over 50 candidate workloads (and one over
+// the release "chat" of them, which a crowded namespace's workloads do
+// not carry), an InferenceService with an external metric and a CPU HPA.
 func Cases() ([]Case, error) {
 	p, err := prototypes()
 	if err != nil {
@@ -41,6 +42,7 @@ func Cases() ([]Case, error) {
 		{"five-trigger ScaledObject", "five-trigger"},
 		{"ScaledObject on a four-role ModelServing", "modelserving"},
 		{"PodMonitor over 50 workloads", "podmonitor"},
+		{"PodMonitor over one release", "podmonitor-release"},
 		{"InferenceService with an external metric", "inferenceservice"},
 		{"CPU HPA", "hpa"},
 	} {
@@ -64,14 +66,16 @@ func Cases() ([]Case, error) {
 		switch c.file {
 		case "modelserving":
 			k.Related = append(k.Related, ModelServing(p, k.Namespace, "qwen-vl"))
-		case "podmonitor":
-			// 50 candidates; every fifth is a vLLM engine the monitor
-			// selects, the others carry another name.
+		case "podmonitor", "podmonitor-release":
+			// 50 candidates; every fifth is a vLLM engine of release
+			// "chat" the monitors select, the others carry another name.
 			for i := range 50 {
 				d := Deployment(p, k.Namespace, fmt.Sprintf("workload-%02d", i), false)
 				if i%5 != 0 {
 					d.Labels["app.kubernetes.io/name"] = "api-gateway"
 					d.Spec.Template.Labels["app.kubernetes.io/name"] = "api-gateway"
+				} else {
+					d.Spec.Template.Labels["app.kubernetes.io/instance"] = "chat"
 				}
 				k.Related = append(k.Related, d)
 			}

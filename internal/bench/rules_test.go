@@ -270,3 +270,40 @@ func TestFamiliesCoverEveryRule(t *testing.T) {
 		}
 	}
 }
+
+// A PodMonitor reads what its selector may select, not its namespace: in a
+// namespace crowded with thousands of workloads it does not select, its
+// judgement allocates what it does in a namespace of a few (serve's cache
+// finds the candidates through its template-label index). Allocations,
+// unlike times, do not depend on the machine's load.
+func TestPodMonitorReadsWhatItSelects(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var c bench.Case
+	for _, k := range cases(t) {
+		if k.Name == "PodMonitor over one release" {
+			c = k
+		}
+	}
+	if c.Object == nil {
+		t.Fatal("no PodMonitor case")
+	}
+	engine := policies.NewEngine(policies.Default)
+	allocs := map[int]float64{}
+	for _, n := range []int{20, 2000} {
+		req := request(c, view(t, ctx, n, c.Namespace, []bench.Case{c}), policies.DefaultSettings())
+		res, err := engine.Validate(req)
+		if err != nil || res.Denied() || len(res.Findings) != 0 {
+			t.Fatalf("view of %d: want a clean verdict, got %v %v", n, res.Findings, err)
+		}
+		allocs[n] = testing.AllocsPerRun(20, func() {
+			if _, err := engine.Validate(req); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	t.Logf("allocations per judgement: %v", allocs)
+	if allocs[2000] > allocs[20] {
+		t.Errorf("judging the PodMonitor among 2,000 workloads of its namespace allocated %v times, among 20 %v: it reads workloads its selector cannot select", allocs[2000], allocs[20])
+	}
+}

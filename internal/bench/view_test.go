@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -105,5 +106,53 @@ func TestCacheViewReadsAsTheManifestView(t *testing.T) {
 	}
 	if reads != 250 {
 		t.Errorf("the targets' ScaledObjects read %d, want the population's 250", reads)
+	}
+	// The template-label index lists, per namespace and label pair, the
+	// workloads whose templates carry it: every pair of every workload,
+	// in its namespace and in another.
+	pairs := 0
+	for _, ns := range []string{"team-000", "team-001"} {
+		var ws []client.Object
+		for _, d := range mv.Deployments(ns) {
+			ws = append(ws, d)
+		}
+		for _, ms := range mv.ModelServings(ns) {
+			ws = append(ws, ms)
+		}
+		checked := map[string]bool{}
+		for _, w := range ws {
+			for _, pair := range policies.TemplateLabelPairs(w) {
+				if checked[pair] {
+					continue
+				}
+				checked[pair] = true
+				key, value, _ := strings.Cut(pair, "=")
+				var deployments, servings []string
+				for _, d := range mv.Deployments(ns) {
+					if slices.Contains(policies.TemplateLabelPairs(d), pair) {
+						deployments = append(deployments, ns+"/"+d.Name)
+					}
+				}
+				for _, ms := range mv.ModelServings(ns) {
+					if slices.Contains(policies.TemplateLabelPairs(ms), pair) {
+						servings = append(servings, ns+"/"+ms.Name)
+					}
+				}
+				slices.Sort(deployments)
+				slices.Sort(servings)
+				got := cv.TemplateLabelled(ns, key, value)
+				same("TemplateLabelled Deployments "+ns+" "+pair, names(got.Deployments), deployments)
+				if len(servings) > 0 || len(got.ModelServings) > 0 {
+					same("TemplateLabelled ModelServings "+ns+" "+pair, names(got.ModelServings), servings)
+				}
+				pairs++
+			}
+		}
+	}
+	if got := cv.TemplateLabelled("team-002", "app", "model-00000"); len(got.Deployments) != 0 {
+		t.Errorf("a Deployment listed by its template label in another namespace: %v", names(got.Deployments))
+	}
+	if pairs < 10 {
+		t.Errorf("compared %d template label pairs; the population has more", pairs)
 	}
 }

@@ -43,6 +43,10 @@ const targetIndex = "scaleguard.io/target"
 // (policies.HPANameIndex).
 const hpaNameIndex = "scaleguard.io/hpa-name"
 
+// templateLabelIndex indexes workloads by the key=value pairs of their pod
+// templates' labels (policies.TemplateLabelIndex).
+const templateLabelIndex = "scaleguard.io/template-label"
+
 // The cache view's informers list and watch the kinds of Watched; nothing
 // else reads them from the API server (--create-read-through lists some of
 // them too).

@@ -9,6 +9,8 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/scaleguard/scaleguard/policies"
 )
 
 // Reads on the request path go straight to each informer's indexer
@@ -30,7 +32,15 @@ type indexFunc func(client.Object) []string
 var indexes = map[schema.GroupVersionKind]map[string]indexFunc{
 	gvkScaledObject: {targetIndex: indexSOTarget, hpaNameIndex: indexSOHPAName},
 	gvkHPA:          {targetIndex: indexHPATarget},
+	gvkDeployment:   {templateLabelIndex: indexTemplateLabels},
+	gvkStatefulSet:  {templateLabelIndex: indexTemplateLabels},
+	gvkDaemonSet:    {templateLabelIndex: indexTemplateLabels},
+	gvkRollout:      {templateLabelIndex: indexTemplateLabels},
+	gvkLWS:          {templateLabelIndex: indexTemplateLabels},
+	gvkModelServing: {templateLabelIndex: indexTemplateLabels},
 }
+
+func indexTemplateLabels(o client.Object) []string { return policies.TemplateLabelPairs(o) }
 
 // addIndexes sets up the kind's informer and its indexes.
 func (v *Cache) addIndexes(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {

@@ -6,6 +6,7 @@ import (
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
+	"github.com/scaleguard/scaleguard/policies"
 )
 
 // The workload lists a monitor's selector is resolved against. Namespace ""
@@ -46,4 +47,18 @@ func (v *Cache) ModelServings(ns string) []*kthenav1alpha1.ModelServing {
 // then and without it (targetPort, which every version has, is then used).
 func (v *Cache) PodMonitorPortNumber() bool {
 	return v.podMonitorSchema != nil && v.podMonitorSchema.portNumber.Load()
+}
+
+// TemplateLabelled implements policies.TemplateLabelIndex, through each
+// workload kind's templateLabelIndex.
+func (v *Cache) TemplateLabelled(ns, key, value string) policies.Workloads {
+	pair := key + "=" + value
+	return policies.Workloads{
+		Deployments:      listed[appsv1.Deployment](v, gvkDeployment, ns, templateLabelIndex, pair, newOf[appsv1.DeploymentList]),
+		StatefulSets:     listed[appsv1.StatefulSet](v, gvkStatefulSet, ns, templateLabelIndex, pair, newOf[appsv1.StatefulSetList]),
+		DaemonSets:       listed[appsv1.DaemonSet](v, gvkDaemonSet, ns, templateLabelIndex, pair, newOf[appsv1.DaemonSetList]),
+		Rollouts:         listed[argov1alpha1.Rollout](v, gvkRollout, ns, templateLabelIndex, pair, newOf[argov1alpha1.RolloutList]),
+		LeaderWorkerSets: listed[lwsv1.LeaderWorkerSet](v, gvkLWS, ns, templateLabelIndex, pair, newOf[lwsv1.LeaderWorkerSetList]),
+		ModelServings:    listed[kthenav1alpha1.ModelServing](v, gvkModelServing, ns, templateLabelIndex, pair, newOf[kthenav1alpha1.ModelServingList]),
+	}
 }

@@ -1,6 +1,7 @@
 package clusterview_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scaleguard/scaleguard/apis"
+	"github.com/scaleguard/scaleguard/internal/bench"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/internal/manifests"
 	"github.com/scaleguard/scaleguard/policies"
@@ -22,7 +24,9 @@ import (
 // holds them whole. Over every example, every manifest of the published
 // corpus and every rule fixture, each guarded object gets the same
 // verdict, the same findings and the same patch from a view of the
-// trimmed objects as from a view of the whole ones.
+// trimmed objects as from a view of the whole ones, and from serve's own
+// cache view (informers, transform and indexes: the template-label index
+// narrows what a monitor's selector reads) as from the manifest view.
 func TestTransformChangesNoVerdict(t *testing.T) {
 	var scenarios [][]string
 	dirs, err := filepath.Glob("../../examples/*")
@@ -43,6 +47,8 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 			scenarios = append(scenarios, []string{f})
 		}
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	engine := policies.NewEngine(policies.Default)
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	judged := 0
@@ -64,6 +70,15 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 			}
 			whole, trimmed = append(whole, a), append(trimmed, b)
 		}
+		cached := make([]client.Object, len(whole))
+		for i, o := range whole {
+			cached[i] = o.DeepCopyObject().(client.Object)
+		}
+		cacheCtx, stop := context.WithCancel(ctx)
+		cache, err := bench.CacheView(cacheCtx, cached)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, o := range objs {
 			if !apis.IsGuarded(o.GVK) {
 				continue
@@ -82,14 +97,26 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 			if !reflect.DeepEqual(full.Findings, cut.Findings) || !reflect.DeepEqual(ops(full.Patch), ops(cut.Patch)) {
 				t.Errorf("%s: %s %s/%s judged differently from trimmed objects:\nwhole:   %#v %s\ntrimmed: %#v %s", name, o.GVK.Kind, o.Namespace, o.Name, full.Findings, full.Patch, cut.Findings, cut.Patch)
 			}
+			if fromCache, errCache := engine.Admit(req(currentOperator{cache})); fmt.Sprint(errFull) != fmt.Sprint(errCache) ||
+				!reflect.DeepEqual(full.Findings, fromCache.Findings) || !reflect.DeepEqual(ops(full.Patch), ops(fromCache.Patch)) {
+				t.Errorf("%s: %s %s/%s judged differently by the cache view:\nmanifests: %#v %s %v\ncache:     %#v %s %v", name, o.GVK.Kind, o.Namespace, o.Name, full.Findings, full.Patch, errFull, fromCache.Findings, fromCache.Patch, errCache)
+			}
 			judged++
 		}
+		stop()
 	}
 	if judged < 100 {
 		t.Fatalf("judged %d objects; the examples and fixtures hold more", judged)
 	}
 	t.Logf("%d objects in %d scenarios judged alike", judged, len(scenarios))
 }
+
+// currentOperator is the cache view on a cluster whose PodMonitor CRD has
+// portNumber, as the manifest view assumes (the in-memory cache serves no
+// CRDs to read it from).
+type currentOperator struct{ *clusterview.Cache }
+
+func (currentOperator) PodMonitorPortNumber() bool { return true }
 
 func ops(patch []jsonpatch.Operation) []string {
 	out := make([]string, len(patch))

@@ -3,6 +3,7 @@ package monitor
 import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/scaleguard/scaleguard/policies"
 )
@@ -36,10 +37,10 @@ func resolvePodMonitor(pm *monitoringv1.PodMonitor, in *policies.Input) podTarge
 			}
 		}
 		if t.all {
-			eachTemplate(in.View, "", keep)
+			eachCandidate(in.View, "", &pm.Spec.Selector, keep)
 		}
 		for _, ns := range t.names {
-			eachTemplate(in.View, ns, keep)
+			eachCandidate(in.View, ns, &pm.Spec.Selector, keep)
 		}
 		return t
 	}).(podTargets)
@@ -67,6 +68,9 @@ func resolveServiceMonitor(sm *monitoringv1.ServiceMonitor, in *policies.Input) 
 		if t.all {
 			scopes = []string{""}
 		}
+		// Without a template-label index, each namespace's templates are
+		// built once and matched against each Service's selector.
+		_, indexed := in.View.(policies.TemplateLabelIndex)
 		byNamespace := map[string][]podTemplate{}
 		for _, ns := range scopes {
 			for _, svc := range in.View.Services(ns) {
@@ -74,15 +78,26 @@ func resolveServiceMonitor(sm *monitoringv1.ServiceMonitor, in *policies.Input) 
 					continue
 				}
 				t.services = append(t.services, svc)
+				if len(svc.Spec.Selector) == 0 {
+					continue
+				}
+				sel := &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}
+				keep := func(tmpl podTemplate) {
+					if tmpl.selects(sel) != no {
+						t.pods[svc] = append(t.pods[svc], tmpl)
+					}
+				}
+				if indexed {
+					eachCandidate(in.View, svc.Namespace, sel, keep)
+					continue
+				}
 				tmpls, ok := byNamespace[svc.Namespace]
 				if !ok {
 					tmpls = templatesIn(in.View, svc.Namespace)
 					byNamespace[svc.Namespace] = tmpls
 				}
 				for _, tmpl := range tmpls {
-					if tmpl.selectsMap(svc.Spec.Selector) != no {
-						t.pods[svc] = append(t.pods[svc], tmpl)
-					}
+					keep(tmpl)
 				}
 			}
 		}

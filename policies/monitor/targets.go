@@ -239,49 +239,54 @@ func templatesIn(view policies.ClusterView, ns string) []podTemplate {
 }
 
 // eachTemplate visits the pod templates of every workload in a namespace
-// ("" for all). A StatefulSet a LeaderWorkerSet made is read as the
-// LeaderWorkerSet, a Rollout with a workloadRef as its Deployment, and an
-// InferenceService only until its predictor Deployment exists.
+// ("" for all).
 func eachTemplate(view policies.ClusterView, ns string, visit func(podTemplate)) {
-	deployments := view.Deployments(ns)
-	for _, d := range deployments {
+	walkTemplates(view, policies.Workloads{
+		Deployments:      view.Deployments(ns),
+		StatefulSets:     view.StatefulSets(ns),
+		DaemonSets:       view.DaemonSets(ns),
+		Rollouts:         view.Rollouts(ns),
+		LeaderWorkerSets: view.LeaderWorkerSets(ns),
+		ModelServings:    view.ModelServings(ns),
+	}, view.InferenceServices(ns), visit)
+}
+
+// walkTemplates visits the pod templates of the workloads given and of
+// the InferenceServices' predictors. A StatefulSet a LeaderWorkerSet made
+// is read as the LeaderWorkerSet, a Rollout with a workloadRef as its
+// Deployment, and an InferenceService only until its predictor Deployment
+// exists.
+func walkTemplates(view policies.ClusterView, w policies.Workloads, isvcs []*kservev1beta1.InferenceService, visit func(podTemplate)) {
+	for _, d := range w.Deployments {
 		visit(deploymentTemplate(d))
 	}
-	for _, s := range view.StatefulSets(ns) {
+	for _, s := range w.StatefulSets {
 		if !owned(s, "LeaderWorkerSet") {
 			visit(statefulSetTemplate(s))
 		}
 	}
-	for _, d := range view.DaemonSets(ns) {
+	for _, d := range w.DaemonSets {
 		visit(daemonSetTemplate(d))
 	}
-	for _, r := range view.Rollouts(ns) {
+	for _, r := range w.Rollouts {
 		if r.Spec.WorkloadRef == nil {
 			for _, t := range rolloutTemplates(r, view) {
 				visit(t)
 			}
 		}
 	}
-	for _, l := range view.LeaderWorkerSets(ns) {
+	for _, l := range w.LeaderWorkerSets {
 		for _, t := range lwsTemplates(l) {
 			visit(t)
 		}
 	}
-	for _, ms := range view.ModelServings(ns) {
+	for _, ms := range w.ModelServings {
 		for _, t := range modelServingTemplates(ms) {
 			visit(t)
 		}
 	}
-	isvcs := view.InferenceServices(ns)
-	if len(isvcs) == 0 {
-		return
-	}
-	made := map[string]bool{}
-	for _, d := range deployments {
-		made[d.Namespace+"/"+d.Name] = true
-	}
 	for _, isvc := range isvcs {
-		if !made[isvc.Namespace+"/"+gpu.PredictorDeployment(isvc)] {
+		if _, made := view.Deployment(isvc.Namespace, gpu.PredictorDeployment(isvc)); !made {
 			visit(predictorTemplate(isvc))
 		}
 	}
