@@ -24,25 +24,7 @@ import (
 // verdict, the same findings and the same patch from a view of the
 // trimmed objects as from a view of the whole ones.
 func TestTransformChangesNoVerdict(t *testing.T) {
-	var scenarios [][]string
-	dirs, err := filepath.Glob("../../examples/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range dirs {
-		if files, _ := filepath.Glob(filepath.Join(d, "*.yaml")); len(files) > 0 {
-			scenarios = append(scenarios, files)
-		}
-	}
-	for _, pattern := range []string{"../../test/corpus/*.yaml", "../../policies/*/testdata/*.yaml", "../../policies/*/testdata/*/*.yaml"} {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			scenarios = append(scenarios, []string{f})
-		}
-	}
+	scenarios := ruleScenarios(t)
 	engine := policies.NewEngine(policies.Default)
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	judged := 0
@@ -89,6 +71,32 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 		t.Fatalf("judged %d objects; the examples and fixtures hold more", judged)
 	}
 	t.Logf("%d objects in %d scenarios judged alike", judged, len(scenarios))
+}
+
+// ruleScenarios lists the examples (each directory one scenario), the
+// manifests of the published corpus and the rule fixtures.
+func ruleScenarios(t *testing.T) [][]string {
+	t.Helper()
+	var scenarios [][]string
+	dirs, err := filepath.Glob("../../examples/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if files, _ := filepath.Glob(filepath.Join(d, "*.yaml")); len(files) > 0 {
+			scenarios = append(scenarios, files)
+		}
+	}
+	for _, pattern := range []string{"../../test/corpus/*.yaml", "../../policies/*/testdata/*.yaml", "../../policies/*/testdata/*/*.yaml"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			scenarios = append(scenarios, []string{f})
+		}
+	}
+	return scenarios
 }
 
 func ops(patch []jsonpatch.Operation) []string {
