@@ -130,19 +130,29 @@ func shareStrings(t *table[map[string]string], m map[string]string, name string)
 	if len(m) == 0 {
 		return m
 	}
-	return t.share(hashStrings(m), m, func(m map[string]string) map[string]string {
-		out := make(map[string]string, len(m))
-		for k, v := range m {
-			switch {
-			case v == name:
-				v = name
-			case !ownValue(v, name):
-				v = intern(v)
-			}
-			out[intern(k)] = v
+	for _, v := range m {
+		if ownValue(v, name) {
+			// No other object has this map: not worth a place in t.
+			return internStrings(m, name)
 		}
-		return out
-	})
+	}
+	return t.share(hashStrings(m), m, func(m map[string]string) map[string]string { return internStrings(m, name) })
+}
+
+// internStrings copies m with interned strings, but values naming the
+// object: one equal to the name is the name.
+func internStrings(m map[string]string, name string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		switch {
+		case v == name:
+			v = name
+		case !ownValue(v, name):
+			v = intern(v)
+		}
+		out[intern(k)] = v
+	}
+	return out
 }
 
 // hashStrings hashes a map's entries regardless of order.

@@ -11,6 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 )
 
 // Tables of the values of pod templates and metadata that the transform
@@ -23,6 +25,7 @@ var (
 	affinities     = newTable(256, deepEqual[*corev1.Affinity])
 	servicePorts   = newTable(1024, deepEqual[[]corev1.ServicePort])
 	ipFamilies     = newTable(64, slices.Equal[[]corev1.IPFamily])
+	roleLists      = newTable(256, deepEqual[[]kthenav1alpha1.Role])
 	// A trigger's metadata, shared whole when equal, else of interned
 	// strings but those naming the object (a query scoped to it).
 	triggerMetadata = newTable(4096, maps.Equal[map[string]string])
@@ -43,6 +46,7 @@ func ResetShared() {
 	affinities.reset()
 	servicePorts.reset()
 	ipFamilies.reset()
+	roleLists.reset()
 }
 
 func deepEqual[T any](a, b T) bool { return reflect.DeepEqual(a, b) }

@@ -76,7 +76,16 @@ func Transform(in any) (any, error) {
 				trimRoleTemplate(r.WorkerTemplate, o.Name)
 			}
 		}
+		if len(o.Spec.Template.Roles) > 0 {
+			o.Spec.Template.Roles = shareJSON(roleLists, o.Spec.Template.Roles)
+		}
 	case *kedav1alpha1.ScaledObject:
+		if r := o.Spec.ScaleTargetRef; r != nil {
+			r.APIVersion, r.Kind = intern(r.APIVersion), intern(r.Kind)
+			if r.Name == o.Name {
+				r.Name = o.Name
+			}
+		}
 		for i := range o.Spec.Triggers {
 			t := &o.Spec.Triggers[i]
 			t.Type, t.Name, t.MetricType = intern(t.Type), intern(t.Name), autoscalingv2.MetricTargetType(intern(string(t.MetricType)))
