@@ -20,11 +20,94 @@ import (
 // takes once decoded as an informer decodes it, with and without
 // clusterview.Transform: the objects alone, without the informer's store
 // and indexes (test/integration/bench's TestMemory measures serve whole).
+// The transform shares values equal across objects; the distinct variant
+// gives every object its own resource quantities, label and annotation
+// values, image and ports, so that nothing the transform shares repeats
+// (see distinct).
 func BenchmarkObjectBytes(b *testing.B) {
 	objs, err := bench.Population(env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], "")
 	if err != nil {
 		b.Fatal(err)
 	}
+	for _, variant := range []string{"", "/distinct"} {
+		if variant != "" {
+			objs = distinct(objs)
+		}
+		byKind, kinds := rawByKind(b, objs)
+		for _, gvk := range kinds {
+			for _, transform := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%s%s/transform=%v", gvk.Kind, variant, transform), func(b *testing.B) {
+					raws := byKind[gvk]
+					var perObject float64
+					for b.Loop() {
+						kept := make([]client.Object, 0, len(raws))
+						// The shared values are weighed with the
+						// objects using them, and none of an earlier
+						// round's is freed during this one.
+						clusterview.ResetShared()
+						var before, after runtime.MemStats
+						runtime.GC()
+						runtime.ReadMemStats(&before)
+						for _, raw := range raws {
+							kept = append(kept, decode(b, gvk, raw, transform))
+						}
+						runtime.GC()
+						runtime.ReadMemStats(&after)
+						perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(kept))
+						runtime.KeepAlive(kept)
+					}
+					b.ReportMetric(perObject, "heap-B/object")
+					b.ReportMetric(float64(len(raws[0])), "json-B/object")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeTransform is what an informer spends on one object of
+// the population it receives: decoding it alone, and decoding and
+// transforming it (the transform runs on every watch event).
+func BenchmarkDecodeTransform(b *testing.B) {
+	objs, err := bench.Population(2000, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, variant := range []string{"", "/distinct"} {
+		if variant != "" {
+			objs = distinct(objs)
+		}
+		byKind, kinds := rawByKind(b, objs)
+		for _, gvk := range kinds {
+			for _, transform := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%s%s/transform=%v", gvk.Kind, variant, transform), func(b *testing.B) {
+					raws := byKind[gvk]
+					b.ReportAllocs()
+					i := 0
+					for b.Loop() {
+						decode(b, gvk, raws[i%len(raws)], transform)
+						i++
+					}
+				})
+			}
+		}
+	}
+}
+
+func decode(b *testing.B, gvk schema.GroupVersionKind, raw []byte, transform bool) client.Object {
+	o, err := apis.Decode(gvk, raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if transform {
+		if _, err := clusterview.Transform(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return o
+}
+
+// rawByKind is the objects' JSON by kind, and the kinds in name order.
+func rawByKind(b *testing.B, objs []client.Object) (map[schema.GroupVersionKind][][]byte, []schema.GroupVersionKind) {
 	byKind := map[schema.GroupVersionKind][][]byte{}
 	for _, o := range objs {
 		gvk, err := apiutil.GVKForObject(o, apis.Scheme)
@@ -42,40 +125,5 @@ func BenchmarkObjectBytes(b *testing.B) {
 		kinds = append(kinds, gvk)
 	}
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i].Kind < kinds[j].Kind })
-	for _, gvk := range kinds {
-		for _, transform := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/transform=%v", gvk.Kind, transform), func(b *testing.B) {
-				raws := byKind[gvk]
-				var perObject float64
-				for b.Loop() {
-					kept := make([]client.Object, 0, len(raws))
-					// The shared values are weighed with the objects
-					// using them, and none of an earlier round's is
-					// freed during this one.
-					clusterview.ResetShared()
-					var before, after runtime.MemStats
-					runtime.GC()
-					runtime.ReadMemStats(&before)
-					for _, raw := range raws {
-						o, err := apis.Decode(gvk, raw)
-						if err != nil {
-							b.Fatal(err)
-						}
-						if transform {
-							if _, err := clusterview.Transform(o); err != nil {
-								b.Fatal(err)
-							}
-						}
-						kept = append(kept, o)
-					}
-					runtime.GC()
-					runtime.ReadMemStats(&after)
-					perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(kept))
-					runtime.KeepAlive(kept)
-				}
-				b.ReportMetric(perObject, "heap-B/object")
-				b.ReportMetric(float64(len(raws[0])), "json-B/object")
-			})
-		}
-	}
+	return byKind, kinds
 }

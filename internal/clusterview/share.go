@@ -24,7 +24,9 @@ import (
 // the informers' own objects (shallow copies) already, so a value reached
 // from two cached objects is read the way one reached from one object is
 // read by concurrent admission requests. Every other reader (the keeper,
-// controller-runtime's client) deep-copies before writing.
+// controller-runtime's client) deep-copies before writing. Shared slices
+// have no spare capacity, so that appending to one makes a new array
+// rather than writing past its end into another object's view.
 // TestSharedValuesStayUnchanged runs the rule scenarios over a cache of
 // shared objects and holds every object to a fresh copy of itself.
 //

@@ -118,7 +118,7 @@ func sharePorts(ps []corev1.ContainerPort) []corev1.ContainerPort {
 		return ps
 	}
 	return portLists.share(hashPorts(ps), ps, func(ps []corev1.ContainerPort) []corev1.ContainerPort {
-		ps = slices.Clone(ps) // the object's own may be read already
+		ps = slices.Clip(slices.Clone(ps)) // the object's own may be read already
 		for i := range ps {
 			ps[i].Name, ps[i].Protocol = intern(ps[i].Name), corev1.Protocol(intern(string(ps[i].Protocol)))
 		}

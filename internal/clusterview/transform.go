@@ -1,6 +1,8 @@
 package clusterview
 
 import (
+	"slices"
+
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -77,7 +79,7 @@ func Transform(in any) (any, error) {
 			}
 		}
 		if len(o.Spec.Template.Roles) > 0 {
-			o.Spec.Template.Roles = shareJSON(roleLists, o.Spec.Template.Roles)
+			o.Spec.Template.Roles = shareJSON(roleLists, slices.Clip(o.Spec.Template.Roles))
 		}
 	case *kedav1alpha1.ScaledObject:
 		if r := o.Spec.ScaleTargetRef; r != nil {
@@ -95,11 +97,11 @@ func Transform(in any) (any, error) {
 	case *corev1.Service:
 		o.Spec.Selector = shareStrings(labelMaps, o.Spec.Selector, o.Name)
 		if len(o.Spec.Ports) > 0 {
-			o.Spec.Ports = shareJSON(servicePorts, o.Spec.Ports)
+			o.Spec.Ports = shareJSON(servicePorts, slices.Clip(o.Spec.Ports))
 		}
 		o.Spec.Type, o.Spec.SessionAffinity = corev1.ServiceType(intern(string(o.Spec.Type))), corev1.ServiceAffinity(intern(string(o.Spec.SessionAffinity)))
 		if len(o.Spec.IPFamilies) > 0 {
-			o.Spec.IPFamilies = shareJSON(ipFamilies, o.Spec.IPFamilies)
+			o.Spec.IPFamilies = shareJSON(ipFamilies, slices.Clip(o.Spec.IPFamilies))
 		}
 		o.Status = corev1.ServiceStatus{}
 	case *resourcev1.ResourceClaimTemplate:
@@ -164,7 +166,7 @@ func trimPodSpec(s *corev1.PodSpec) {
 		s.Affinity = shareJSON(affinities, s.Affinity)
 	}
 	if len(s.Tolerations) > 0 {
-		s.Tolerations = shareJSON(tolerations, s.Tolerations)
+		s.Tolerations = shareJSON(tolerations, slices.Clip(s.Tolerations))
 	}
 }
 
