@@ -50,7 +50,7 @@ func TestTableKeepsUnequalContentUnderOneHash(t *testing.T) {
 	}
 }
 
-// Run with -race (make test does): informers of different kinds
+// Run with -race: informers of different kinds
 // transform at the same time.
 func TestTableConcurrentUse(t *testing.T) {
 	tb := newTable(16, func(a, b string) bool { return a == b })
