@@ -7,13 +7,16 @@ import (
 	"sort"
 	"testing"
 
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/internal/bench"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
+	"github.com/scaleguard/scaleguard/policies"
 )
 
 // BenchmarkObjectBytes is the live heap each object of the population
@@ -126,4 +129,59 @@ func rawByKind(b *testing.B, objs []client.Object) (map[schema.GroupVersionKind]
 	}
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i].Kind < kinds[j].Kind })
 	return byKind, kinds
+}
+
+// BenchmarkIndexBytes is what client-go's store adds per ScaledObject of
+// the population besides the object: keyed by namespace/name and indexed
+// by namespace alone, and with the two indexes serve's cache view adds
+// (by target and by HPA name, clusterview's indexes; values unique to
+// each ScaledObject, so each is a set of its own in the store).
+func BenchmarkIndexBytes(b *testing.B) {
+	objs, err := bench.Population(env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sos []*kedav1alpha1.ScaledObject
+	for _, o := range objs {
+		if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
+			sos = append(sos, so)
+		}
+	}
+	byNamespace := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
+	withServe := toolscache.Indexers{
+		toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc,
+		"target": func(o any) ([]string, error) {
+			so := o.(*kedav1alpha1.ScaledObject)
+			t, _ := policies.KEDATarget(so)
+			return []string{so.Namespace + "/" + t.Key()}, nil
+		},
+		"hpaName": func(o any) ([]string, error) {
+			so := o.(*kedav1alpha1.ScaledObject)
+			return []string{so.Namespace + "/" + policies.KEDAHPAName(so)}, nil
+		},
+	}
+	for _, c := range []struct {
+		name string
+		ix   toolscache.Indexers
+	}{{"namespace", byNamespace}, {"namespace+target+hpaName", withServe}} {
+		b.Run(c.name, func(b *testing.B) {
+			var perObject float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, c.ix)
+				for _, so := range sos {
+					if err := store.Add(so); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(sos))
+				runtime.KeepAlive(store)
+			}
+			b.ReportMetric(perObject, "store-B/object")
+		})
+	}
 }
