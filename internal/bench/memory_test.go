@@ -7,24 +7,118 @@ import (
 	"sort"
 	"testing"
 
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/internal/bench"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
+	"github.com/scaleguard/scaleguard/policies"
 )
 
 // BenchmarkObjectBytes is the live heap each object of the population
 // takes once decoded as an informer decodes it, with and without
 // clusterview.Transform: the objects alone, without the informer's store
 // and indexes (test/integration/bench's TestMemory measures serve whole).
+// The transform shares values equal across objects; the distinct variant
+// gives every object its own resource quantities, label and annotation
+// values, image and ports, so that nothing the transform shares repeats
+// (see distinct).
 func BenchmarkObjectBytes(b *testing.B) {
 	objs, err := bench.Population(env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], "")
 	if err != nil {
 		b.Fatal(err)
 	}
+	for _, variant := range []string{"", "/distinct"} {
+		if variant != "" {
+			objs = distinct(objs)
+		}
+		byKind, kinds := rawByKind(b, objs)
+		for _, gvk := range kinds {
+			for _, transform := range []bool{false, true} {
+				b.Run(fmt.Sprintf("%s%s/transform=%v", gvk.Kind, variant, transform), func(b *testing.B) {
+					raws := byKind[gvk]
+					var perObject float64
+					for b.Loop() {
+						kept := make([]client.Object, 0, len(raws))
+						// The shared values are weighed with the
+						// objects using them, and none of an earlier
+						// round's is freed during this one.
+						clusterview.ResetShared()
+						var before, after runtime.MemStats
+						runtime.GC()
+						runtime.ReadMemStats(&before)
+						for _, raw := range raws {
+							kept = append(kept, decode(b, gvk, raw, transform))
+						}
+						runtime.GC()
+						runtime.ReadMemStats(&after)
+						perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(kept))
+						runtime.KeepAlive(kept)
+					}
+					b.ReportMetric(perObject, "heap-B/object")
+					b.ReportMetric(float64(len(raws[0])), "json-B/object")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkTransform is what clusterview.Transform costs an informer per
+// object of the population it receives (it runs on every watch event):
+// the objects are decoded beforehand, in batches, off the clock.
+func BenchmarkTransform(b *testing.B) {
+	objs, err := bench.Population(2000, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, variant := range []string{"", "/distinct"} {
+		if variant != "" {
+			objs = distinct(objs)
+		}
+		byKind, kinds := rawByKind(b, objs)
+		for _, gvk := range kinds {
+			b.Run(gvk.Kind+variant, func(b *testing.B) {
+				raws := byKind[gvk]
+				batch := make([]client.Object, 0, 256)
+				b.ReportAllocs()
+				for i := 0; i < b.N; {
+					b.StopTimer()
+					batch = batch[:0]
+					for j := 0; j < cap(batch) && i+j < b.N; j++ {
+						batch = append(batch, decode(b, gvk, raws[(i+j)%len(raws)], false))
+					}
+					b.StartTimer()
+					for _, o := range batch {
+						if _, err := clusterview.Transform(o); err != nil {
+							b.Fatal(err)
+						}
+					}
+					i += len(batch)
+				}
+			})
+		}
+	}
+}
+
+func decode(b *testing.B, gvk schema.GroupVersionKind, raw []byte, transform bool) client.Object {
+	o, err := apis.Decode(gvk, raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if transform {
+		if _, err := clusterview.Transform(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return o
+}
+
+// rawByKind is the objects' JSON by kind, and the kinds in name order.
+func rawByKind(b *testing.B, objs []client.Object) (map[schema.GroupVersionKind][][]byte, []schema.GroupVersionKind) {
 	byKind := map[schema.GroupVersionKind][][]byte{}
 	for _, o := range objs {
 		gvk, err := apiutil.GVKForObject(o, apis.Scheme)
@@ -42,36 +136,60 @@ func BenchmarkObjectBytes(b *testing.B) {
 		kinds = append(kinds, gvk)
 	}
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i].Kind < kinds[j].Kind })
-	for _, gvk := range kinds {
-		for _, transform := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/transform=%v", gvk.Kind, transform), func(b *testing.B) {
-				raws := byKind[gvk]
-				var perObject float64
-				for b.Loop() {
-					kept := make([]client.Object, 0, len(raws))
-					var before, after runtime.MemStats
-					runtime.GC()
-					runtime.ReadMemStats(&before)
-					for _, raw := range raws {
-						o, err := apis.Decode(gvk, raw)
-						if err != nil {
-							b.Fatal(err)
-						}
-						if transform {
-							if _, err := clusterview.Transform(o); err != nil {
-								b.Fatal(err)
-							}
-						}
-						kept = append(kept, o)
-					}
-					runtime.GC()
-					runtime.ReadMemStats(&after)
-					perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(kept))
-					runtime.KeepAlive(kept)
-				}
-				b.ReportMetric(perObject, "heap-B/object")
-				b.ReportMetric(float64(len(raws[0])), "json-B/object")
-			})
+	return byKind, kinds
+}
+
+// BenchmarkIndexBytes is what client-go's store adds per ScaledObject of
+// the population besides the object: keyed by namespace/name and indexed
+// by namespace alone, and with the two indexes serve's cache view adds
+// (by target and by HPA name, clusterview's indexes; values unique to
+// each ScaledObject, so each is a set of its own in the store).
+func BenchmarkIndexBytes(b *testing.B) {
+	objs, err := bench.Population(env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sos []*kedav1alpha1.ScaledObject
+	for _, o := range objs {
+		if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
+			sos = append(sos, so)
 		}
+	}
+	byNamespace := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
+	withServe := toolscache.Indexers{
+		toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc,
+		"target": func(o any) ([]string, error) {
+			so := o.(*kedav1alpha1.ScaledObject)
+			t, _ := policies.KEDATarget(so)
+			return []string{so.Namespace + "/" + t.Key()}, nil
+		},
+		"hpaName": func(o any) ([]string, error) {
+			so := o.(*kedav1alpha1.ScaledObject)
+			return []string{so.Namespace + "/" + policies.KEDAHPAName(so)}, nil
+		},
+	}
+	for _, c := range []struct {
+		name string
+		ix   toolscache.Indexers
+	}{{"namespace", byNamespace}, {"namespace+target+hpaName", withServe}} {
+		b.Run(c.name, func(b *testing.B) {
+			var perObject float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, c.ix)
+				for _, so := range sos {
+					if err := store.Add(so); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(sos))
+				runtime.KeepAlive(store)
+			}
+			b.ReportMetric(perObject, "store-B/object")
+		})
 	}
 }

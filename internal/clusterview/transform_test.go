@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/scaleguard/scaleguard/apis"
+	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
 	lwsv1 "github.com/scaleguard/scaleguard/apis/lws/v1"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/policies"
@@ -220,5 +221,77 @@ func TestTransformTrimsDaemonSets(t *testing.T) {
 	}
 	if c.Env != nil || got.Spec.Template.Spec.Volumes != nil || got.Status.DesiredNumberScheduled != 0 {
 		t.Errorf("kept what no rule reads: %+v", got)
+	}
+}
+
+// Of a pod template the transform keeps the labels and what rules read of
+// the pod; of a Deployment's spec the replicas, selector and template; of
+// a ScaledObject nothing of its status; a ModelServing's role templates
+// are trimmed like a Deployment's.
+func TestTransformTrimsUnreadTemplateFieldsAndStatus(t *testing.T) {
+	revisions := int32(10)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "llm", Namespace: "serving"},
+		Spec: appsv1.DeploymentSpec{
+			RevisionHistoryLimit: &revisions,
+			Strategy:             appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Selector:             &metav1.LabelSelector{MatchLabels: map[string]string{"app": "llm"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "llm"}, Annotations: map[string]string{"prometheus.io/scrape": "true"}},
+				Spec: corev1.PodSpec{
+					SecurityContext:    &corev1.PodSecurityContext{},
+					ServiceAccountName: "llm",
+					Affinity:           &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{}},
+					Containers:         []corev1.Container{{Name: "vllm", Image: "vllm"}},
+				},
+			},
+		},
+	}
+	if _, err := clusterview.Transform(d); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := d.Spec.Template
+	if tmpl.Annotations != nil || tmpl.Spec.SecurityContext != nil || tmpl.Spec.ServiceAccountName != "" || d.Spec.RevisionHistoryLimit != nil || d.Spec.Strategy.Type != "" {
+		t.Errorf("kept what no rule reads: %+v", d.Spec)
+	}
+	if tmpl.Labels["app"] != "llm" || d.Spec.Selector.MatchLabels["app"] != "llm" || tmpl.Spec.Affinity == nil || tmpl.Spec.Containers[0].Name != "vllm" {
+		t.Errorf("lost what rules read: %+v", d.Spec)
+	}
+
+	so := &kedav1alpha1.ScaledObject{
+		ObjectMeta: metav1.ObjectMeta{Name: "llm", Namespace: "serving"},
+		Spec:       kedav1alpha1.ScaledObjectSpec{ScaleTargetRef: &kedav1alpha1.ScaleTarget{Name: "llm"}, Triggers: []kedav1alpha1.ScaleTriggers{{Type: "prometheus", Metadata: map[string]string{"query": "up"}}}},
+		Status:     kedav1alpha1.ScaledObjectStatus{HpaName: "keda-hpa-llm", ExternalMetricNames: []string{"s0-prometheus"}},
+	}
+	if _, err := clusterview.Transform(so); err != nil {
+		t.Fatal(err)
+	}
+	if so.Status.HpaName != "" || so.Status.ExternalMetricNames != nil || so.Spec.Triggers[0].Metadata["query"] != "up" || so.Spec.ScaleTargetRef.Name != "llm" {
+		t.Errorf("ScaledObject transformed to %+v", so)
+	}
+
+	ms := &kthenav1alpha1.ModelServing{
+		ObjectMeta: metav1.ObjectMeta{Name: "qwen", Namespace: "serving"},
+		Spec: kthenav1alpha1.ModelServingSpec{Template: kthenav1alpha1.ServingGroup{Roles: []kthenav1alpha1.Role{{
+			Name: "decode",
+			EntryTemplate: kthenav1alpha1.PodTemplateSpec{
+				Metadata: &kthenav1alpha1.TemplateMetadata{Labels: map[string]string{"tier": "decode"}, Annotations: map[string]string{"a": "b"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "vllm", Args: []string{"--model", "Qwen"}, Env: []corev1.EnvVar{{Name: "HF_TOKEN", Value: "secret"}},
+					Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("1")}},
+				}}},
+			},
+		}}}},
+	}
+	if _, err := clusterview.Transform(ms); err != nil {
+		t.Fatal(err)
+	}
+	role := ms.Spec.Template.Roles[0]
+	c := role.EntryTemplate.Spec.Containers[0]
+	if c.Args != nil || c.Env != nil || role.EntryTemplate.Metadata.Annotations != nil {
+		t.Errorf("ModelServing role kept what no rule reads: %+v", role)
+	}
+	if role.EntryTemplate.Metadata.Labels["tier"] != "decode" || !c.Resources.Limits["nvidia.com/gpu"].Equal(resource.MustParse("1")) {
+		t.Errorf("ModelServing role lost what rules read: %+v", role)
 	}
 }

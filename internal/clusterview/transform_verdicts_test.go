@@ -28,25 +28,7 @@ import (
 // cache view (informers, transform and indexes: the template-label index
 // narrows what a monitor's selector reads) as from the manifest view.
 func TestTransformChangesNoVerdict(t *testing.T) {
-	var scenarios [][]string
-	dirs, err := filepath.Glob("../../examples/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range dirs {
-		if files, _ := filepath.Glob(filepath.Join(d, "*.yaml")); len(files) > 0 {
-			scenarios = append(scenarios, files)
-		}
-	}
-	for _, pattern := range []string{"../../test/corpus/*.yaml", "../../policies/*/testdata/*.yaml", "../../policies/*/testdata/*/*.yaml"} {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			scenarios = append(scenarios, []string{f})
-		}
-	}
+	scenarios := ruleScenarios(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	engine := policies.NewEngine(policies.Default)
@@ -117,6 +99,32 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 type currentOperator struct{ *clusterview.Cache }
 
 func (currentOperator) PodMonitorPortNumber() bool { return true }
+
+// ruleScenarios lists the examples (each directory one scenario), the
+// manifests of the published corpus and the rule fixtures.
+func ruleScenarios(t *testing.T) [][]string {
+	t.Helper()
+	var scenarios [][]string
+	dirs, err := filepath.Glob("../../examples/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if files, _ := filepath.Glob(filepath.Join(d, "*.yaml")); len(files) > 0 {
+			scenarios = append(scenarios, files)
+		}
+	}
+	for _, pattern := range []string{"../../test/corpus/*.yaml", "../../policies/*/testdata/*.yaml", "../../policies/*/testdata/*/*.yaml"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			scenarios = append(scenarios, []string{f})
+		}
+	}
+	return scenarios
+}
 
 func ops(patch []jsonpatch.Operation) []string {
 	out := make([]string, len(patch))
