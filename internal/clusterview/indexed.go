@@ -71,11 +71,7 @@ func (v *Cache) addIndexes(ctx context.Context, gvk schema.GroupVersionKind, obj
 		}
 		return nil
 	}
-	if fs := indexes[gvk]; len(fs) > 0 {
-		ix := toolscache.Indexers{}
-		for name, f := range fs {
-			ix[name] = namespacedIndex(f)
-		}
+	if ix := Indexers(gvk); len(ix) > 0 {
 		if err := inf.AddIndexers(ix); err != nil {
 			return fmt.Errorf("indexing %s: %w", gvk.Kind, err)
 		}
@@ -84,6 +80,16 @@ func (v *Cache) addIndexes(ctx context.Context, gvk schema.GroupVersionKind, obj
 	v.indexers[gvk] = withIndexer.GetIndexer()
 	v.mu.Unlock()
 	return nil
+}
+
+// Indexers are the indexes serve's cache adds to a kind's informer besides
+// the namespace's (none for most kinds).
+func Indexers(gvk schema.GroupVersionKind) toolscache.Indexers {
+	ix := toolscache.Indexers{}
+	for name, f := range indexes[gvk] {
+		ix[name] = namespacedIndex(f)
+	}
+	return ix
 }
 
 // namespacedIndex keys an object's values by its namespace, as the reads
