@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,7 +17,6 @@ import (
 	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/internal/bench"
 	"github.com/scaleguard/scaleguard/internal/clusterview"
-	"github.com/scaleguard/scaleguard/policies"
 )
 
 // BenchmarkObjectBytes is the live heap each object of the population
@@ -139,57 +139,58 @@ func rawByKind(b *testing.B, objs []client.Object) (map[schema.GroupVersionKind]
 	return byKind, kinds
 }
 
-// BenchmarkIndexBytes is what client-go's store adds per ScaledObject of
-// the population besides the object: keyed by namespace/name and indexed
-// by namespace alone, and with the two indexes serve's cache view adds
-// (by target and by HPA name, clusterview's indexes; values unique to
-// each ScaledObject, so each is a set of its own in the store).
+// BenchmarkIndexBytes is what client-go's store adds per object of the
+// population besides the object, for ScaledObjects and Deployments: keyed
+// by namespace/name and indexed by namespace alone, and with the indexes
+// serve's cache adds (clusterview.Indexers: ScaledObjects by target and by
+// HPA name, Deployments by their pod template's labels).
 func BenchmarkIndexBytes(b *testing.B) {
 	objs, err := bench.Population(env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	var sos []*kedav1alpha1.ScaledObject
+	byKind := map[schema.GroupVersionKind][]client.Object{}
 	for _, o := range objs {
-		if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
-			sos = append(sos, so)
+		gvk, err := apiutil.GVKForObject(o, apis.Scheme)
+		if err != nil {
+			b.Fatal(err)
 		}
+		if _, err := clusterview.Transform(o); err != nil {
+			b.Fatal(err)
+		}
+		byKind[gvk] = append(byKind[gvk], o)
 	}
-	byNamespace := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
-	withServe := toolscache.Indexers{
-		toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc,
-		"target": func(o any) ([]string, error) {
-			so := o.(*kedav1alpha1.ScaledObject)
-			t, _ := policies.KEDATarget(so)
-			return []string{so.Namespace + "/" + t.Key()}, nil
-		},
-		"hpaName": func(o any) ([]string, error) {
-			so := o.(*kedav1alpha1.ScaledObject)
-			return []string{so.Namespace + "/" + policies.KEDAHPAName(so)}, nil
-		},
-	}
-	for _, c := range []struct {
-		name string
-		ix   toolscache.Indexers
-	}{{"namespace", byNamespace}, {"namespace+target+hpaName", withServe}} {
-		b.Run(c.name, func(b *testing.B) {
-			var perObject float64
-			for b.Loop() {
-				var before, after runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, c.ix)
-				for _, so := range sos {
-					if err := store.Add(so); err != nil {
-						b.Fatal(err)
+	for _, gvk := range []schema.GroupVersionKind{
+		kedav1alpha1.SchemeGroupVersion.WithKind("ScaledObject"), appsv1.SchemeGroupVersion.WithKind("Deployment"),
+	} {
+		withServe := clusterview.Indexers(gvk)
+		withServe[toolscache.NamespaceIndex] = toolscache.MetaNamespaceIndexFunc
+		for _, c := range []struct {
+			name string
+			ix   toolscache.Indexers
+		}{
+			{"namespace", toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}},
+			{"serve", withServe},
+		} {
+			b.Run(gvk.Kind+"/"+c.name, func(b *testing.B) {
+				var perObject float64
+				for b.Loop() {
+					var before, after runtime.MemStats
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, c.ix)
+					for _, o := range byKind[gvk] {
+						if err := store.Add(o); err != nil {
+							b.Fatal(err)
+						}
 					}
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(byKind[gvk]))
+					runtime.KeepAlive(store)
 				}
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				perObject = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(len(sos))
-				runtime.KeepAlive(store)
-			}
-			b.ReportMetric(perObject, "store-B/object")
-		})
+				b.ReportMetric(perObject, "store-B/object")
+			})
+		}
 	}
 }

@@ -1,12 +1,15 @@
 package bench_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -45,6 +48,49 @@ func TestCacheViewReadsAsTheManifestView(t *testing.T) {
 			},
 		})
 	}
+	// Objects whose index values are not their own names, beside the
+	// population's, whose are (a ScaledObject named after its target, KEDA's
+	// default HPA name, a pod template labelled app: <its name>): the
+	// indexes hold the former, reads by name find the latter.
+	var so0 *kedav1alpha1.ScaledObject
+	var d0 *appsv1.Deployment
+	for _, o := range objs {
+		switch x := o.(type) {
+		case *kedav1alpha1.ScaledObject:
+			so0 = cmp.Or(so0, x)
+		case *appsv1.Deployment:
+			d0 = cmp.Or(d0, x)
+		}
+	}
+	scaler := func(ns, name string, edit func(*kedav1alpha1.ScaledObject)) {
+		so := so0.DeepCopy()
+		so.Namespace, so.Name = ns, name
+		edit(so)
+		objs = append(objs, so)
+	}
+	hpaNamed := func(name string) func(*kedav1alpha1.ScaledObject) {
+		return func(so *kedav1alpha1.ScaledObject) {
+			so.Spec.Advanced = &kedav1alpha1.AdvancedConfig{HorizontalPodAutoscalerConfig: &kedav1alpha1.HorizontalPodAutoscalerConfig{Name: name}}
+		}
+	}
+	scaler("team-000", "second-scaler", func(so *kedav1alpha1.ScaledObject) { so.Spec.ScaleTargetRef.Name = "model-00001" })
+	scaler("team-000", "custom-a", hpaNamed("shared-hpa"))
+	scaler("team-000", "custom-b", hpaNamed("shared-hpa"))
+	scaler("team-000", "impostor", hpaNamed("keda-hpa-model-00002"))
+	scaler("team-001", "set-scaler", func(so *kedav1alpha1.ScaledObject) {
+		so.Spec.ScaleTargetRef.APIVersion, so.Spec.ScaleTargetRef.Kind, so.Spec.ScaleTargetRef.Name = "apps/v1", "StatefulSet", "set-scaler"
+	})
+	objs = append(objs, &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: "model-00003", Namespace: "team-000"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "model-00003"},
+			MaxReplicas:    3,
+		},
+	})
+	relabelled := d0.DeepCopy()
+	relabelled.Name = "labelled-other"
+	relabelled.Spec.Template.Labels = map[string]string{"app": "model-00005"}
+	objs = append(objs, relabelled)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cv, err := bench.CacheView(ctx, objs)
@@ -83,6 +129,23 @@ func TestCacheViewReadsAsTheManifestView(t *testing.T) {
 		name := policies.KEDAHPAName(so)
 		same("ScaledObjectsWithHPAName "+name, names(cv.ScaledObjectsWithHPAName(so.Namespace, name)), names(mv.ScaledObjectsWithHPAName(so.Namespace, name)))
 	}
+	for _, ref := range []policies.WorkloadRef{
+		{Group: "apps", Kind: "StatefulSet", Namespace: "team-001", Name: "set-scaler"},
+		{Group: "apps", Kind: "Deployment", Namespace: "team-001", Name: "set-scaler"},
+	} {
+		same("ScaledObjectsFor "+ref.Key(), names(cv.ScaledObjectsFor(ref)), names(mv.ScaledObjectsFor(ref)))
+	}
+	if got := names(cv.ScaledObjectsFor(policies.WorkloadRef{Group: "apps", Kind: "Deployment", Namespace: "team-000", Name: "model-00001"})); len(got) != 2 {
+		t.Errorf("model-00001's ScaledObjects: %v, want its own and second-scaler", got)
+	}
+	for _, name := range []string{"shared-hpa", "keda-hpa-model-00002"} {
+		if got := names(cv.ScaledObjectsWithHPAName("team-000", name)); len(got) != 2 {
+			t.Errorf("ScaledObjects with HPA name %s: %v, want two", name, got)
+		}
+	}
+	if got := cv.TemplateLabelled("team-000", "app", "model-00005"); len(got.Deployments) != 2 {
+		t.Errorf("Deployments labelled app=model-00005: %v, want model-00005 and labelled-other", names(got.Deployments))
+	}
 	// Another namespace's target of the same name is not the same target.
 	other := policies.WorkloadRef{Group: "apps", Kind: "Deployment", Namespace: "team-001", Name: "model-00000"}
 	same("empty", names(cv.ScaledObjectsFor(other)), nil)
@@ -104,8 +167,8 @@ func TestCacheViewReadsAsTheManifestView(t *testing.T) {
 			t.Errorf("ModelServing %s/%s: %v", ms.Namespace, ms.Name, ok)
 		}
 	}
-	if reads != 250 {
-		t.Errorf("the targets' ScaledObjects read %d, want the population's 250", reads)
+	if reads != 254 {
+		t.Errorf("the targets' ScaledObjects read %d, want the population's 250 and the four added on Deployments", reads)
 	}
 	// The template-label index lists, per namespace and label pair, the
 	// workloads whose templates carry it: every pair of every workload,

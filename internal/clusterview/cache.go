@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,12 +170,20 @@ func (v *Cache) inform(ctx context.Context, gvk schema.GroupVersionKind, obj cli
 	return v.addIndexes(ctx, gvk, obj)
 }
 
+// Index values that are usually an object's own are not indexed:
+// client-go keeps a set per indexed value, a few hundred bytes however few
+// objects it holds, so a value of each object's own (a ScaledObject or HPA
+// named after its target, KEDA's default HPA name keda-hpa-<name>, a pod
+// template labelled app: <its workload's name>) costs that per object.
+// Reads find such objects by name instead (ownNamed), and the two answers
+// never overlap.
+
 func indexSOTarget(o client.Object) []string {
 	so, ok := o.(*kedav1alpha1.ScaledObject)
 	if !ok {
 		return nil
 	}
-	if t, ok := policies.KEDATarget(so); ok {
+	if t, ok := policies.KEDATarget(so); ok && t.Name != so.Name {
 		return []string{t.Key()}
 	}
 	return nil
@@ -182,17 +191,26 @@ func indexSOTarget(o client.Object) []string {
 
 func indexSOHPAName(o client.Object) []string {
 	if so, ok := o.(*kedav1alpha1.ScaledObject); ok {
-		return []string{policies.KEDAHPAName(so)}
+		if n := policies.KEDAHPAName(so); n != kedaHPAPrefix+so.Name {
+			return []string{n}
+		}
 	}
 	return nil
 }
+
+// kedaHPAPrefix starts the name KEDA gives a ScaledObject's HPA unless
+// told another.
+const kedaHPAPrefix = "keda-hpa-"
 
 func indexHPATarget(o client.Object) []string {
 	h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler)
 	if !ok {
 		return nil
 	}
-	return []string{policies.HPATarget(h).Key()}
+	if t := policies.HPATarget(h); t.Name != h.Name {
+		return []string{t.Key()}
+	}
+	return nil
 }
 
 // Missing lists the watched kinds the cluster does not serve (yet).
@@ -353,12 +371,21 @@ func (v *Cache) ScaledObjects(ns string) []*kedav1alpha1.ScaledObject {
 
 // ScaledObjectsFor implements policies.ClusterView.
 func (v *Cache) ScaledObjectsFor(target policies.WorkloadRef) []*kedav1alpha1.ScaledObject {
-	return listed[kedav1alpha1.ScaledObject](v, gvkScaledObject, target.Namespace, targetIndex, target.Key(), newOf[kedav1alpha1.ScaledObjectList])
+	out := listed[kedav1alpha1.ScaledObject](v, gvkScaledObject, target.Namespace, targetIndex, target.Key(), newOf[kedav1alpha1.ScaledObjectList])
+	return ownNamed(v, gvkScaledObject, target.Namespace, target.Name, out, func(so *kedav1alpha1.ScaledObject) bool {
+		t, ok := policies.KEDATarget(so)
+		return ok && t.Key() == target.Key()
+	})
 }
 
 // ScaledObjectsWithHPAName implements policies.HPANameIndex.
 func (v *Cache) ScaledObjectsWithHPAName(ns, name string) []*kedav1alpha1.ScaledObject {
-	return listed[kedav1alpha1.ScaledObject](v, gvkScaledObject, ns, hpaNameIndex, name, newOf[kedav1alpha1.ScaledObjectList])
+	out := listed[kedav1alpha1.ScaledObject](v, gvkScaledObject, ns, hpaNameIndex, name, newOf[kedav1alpha1.ScaledObjectList])
+	so, ok := strings.CutPrefix(name, kedaHPAPrefix)
+	if !ok {
+		return out
+	}
+	return ownNamed(v, gvkScaledObject, ns, so, out, func(so *kedav1alpha1.ScaledObject) bool { return policies.KEDAHPAName(so) == name })
 }
 
 // HPAs implements policies.ClusterView.
@@ -368,7 +395,10 @@ func (v *Cache) HPAs(ns string) []*autoscalingv2.HorizontalPodAutoscaler {
 
 // HPAsFor implements policies.ClusterView.
 func (v *Cache) HPAsFor(target policies.WorkloadRef) []*autoscalingv2.HorizontalPodAutoscaler {
-	return listed[autoscalingv2.HorizontalPodAutoscaler](v, gvkHPA, target.Namespace, targetIndex, target.Key(), newOf[autoscalingv2.HorizontalPodAutoscalerList])
+	out := listed[autoscalingv2.HorizontalPodAutoscaler](v, gvkHPA, target.Namespace, targetIndex, target.Key(), newOf[autoscalingv2.HorizontalPodAutoscalerList])
+	return ownNamed(v, gvkHPA, target.Namespace, target.Name, out, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+		return policies.HPATarget(h).Key() == target.Key()
+	})
 }
 
 // AutoscalingPolicies implements policies.ClusterView.

@@ -3,6 +3,7 @@ package clusterview
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,7 +41,20 @@ var indexes = map[schema.GroupVersionKind]map[string]indexFunc{
 	gvkModelServing: {templateLabelIndex: indexTemplateLabels},
 }
 
-func indexTemplateLabels(o client.Object) []string { return policies.TemplateLabelPairs(o) }
+// indexTemplateLabels indexes a workload by its templates' label pairs
+// but those whose value is its own name (TemplateLabelled finds it by
+// name).
+func indexTemplateLabels(o client.Object) []string {
+	pairs := policies.TemplateLabelPairs(o)
+	own := "=" + o.GetName()
+	out := pairs[:0]
+	for _, p := range pairs {
+		if !strings.HasSuffix(p, own) { // label values hold no "="
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // addIndexes sets up the kind's informer and its indexes.
 func (v *Cache) addIndexes(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object) error {
@@ -57,11 +71,7 @@ func (v *Cache) addIndexes(ctx context.Context, gvk schema.GroupVersionKind, obj
 		}
 		return nil
 	}
-	if fs := indexes[gvk]; len(fs) > 0 {
-		ix := toolscache.Indexers{}
-		for name, f := range fs {
-			ix[name] = namespacedIndex(f)
-		}
+	if ix := Indexers(gvk); len(ix) > 0 {
 		if err := inf.AddIndexers(ix); err != nil {
 			return fmt.Errorf("indexing %s: %w", gvk.Kind, err)
 		}
@@ -70,6 +80,16 @@ func (v *Cache) addIndexes(ctx context.Context, gvk schema.GroupVersionKind, obj
 	v.indexers[gvk] = withIndexer.GetIndexer()
 	v.mu.Unlock()
 	return nil
+}
+
+// Indexers are the indexes serve's cache adds to a kind's informer besides
+// the namespace's (none for most kinds).
+func Indexers(gvk schema.GroupVersionKind) toolscache.Indexers {
+	ix := toolscache.Indexers{}
+	for name, f := range indexes[gvk] {
+		ix[name] = namespacedIndex(f)
+	}
+	return ix
 }
 
 // namespacedIndex keys an object's values by its namespace, as the reads
@@ -183,6 +203,26 @@ func fetched[T any, PT interface {
 		return o, true
 	}
 	return PT(new(T)), false
+}
+
+// ownNamed adds to out the cached object of a kind named name in ns when
+// it has the indexed value as its own (is, the test the index would have
+// made), since an index leaves out values that are an object's own.
+func ownNamed[T any, PT interface {
+	*T
+	client.Object
+}](v *Cache, gvk schema.GroupVersionKind, ns, name string, out []PT, is func(PT) bool) []PT {
+	obj, found, direct := v.stored(gvk, ns, name)
+	if !direct {
+		if o, ok := fetched[T, PT](v, gvk, ns, name); ok && is(o) {
+			return append(out, o)
+		}
+		return out
+	}
+	if t, ok := obj.(PT); found && ok && is(t) {
+		return append(out, t)
+	}
+	return out
 }
 
 // newOf makes an empty list for listed's fallback.

@@ -1,7 +1,11 @@
 package clusterview
 
 import (
+	"slices"
+
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	argov1alpha1 "github.com/scaleguard/scaleguard/apis/argo/v1alpha1"
 	kthenav1alpha1 "github.com/scaleguard/scaleguard/apis/kthena/v1alpha1"
@@ -50,15 +54,30 @@ func (v *Cache) PodMonitorPortNumber() bool {
 }
 
 // TemplateLabelled implements policies.TemplateLabelIndex, through each
-// workload kind's templateLabelIndex.
+// workload kind's templateLabelIndex and, for a value that may be a
+// workload's own name (which the index leaves out), a read by name.
 func (v *Cache) TemplateLabelled(ns, key, value string) policies.Workloads {
 	pair := key + "=" + value
 	return policies.Workloads{
-		Deployments:      listed[appsv1.Deployment](v, gvkDeployment, ns, templateLabelIndex, pair, newOf[appsv1.DeploymentList]),
-		StatefulSets:     listed[appsv1.StatefulSet](v, gvkStatefulSet, ns, templateLabelIndex, pair, newOf[appsv1.StatefulSetList]),
-		DaemonSets:       listed[appsv1.DaemonSet](v, gvkDaemonSet, ns, templateLabelIndex, pair, newOf[appsv1.DaemonSetList]),
-		Rollouts:         listed[argov1alpha1.Rollout](v, gvkRollout, ns, templateLabelIndex, pair, newOf[argov1alpha1.RolloutList]),
-		LeaderWorkerSets: listed[lwsv1.LeaderWorkerSet](v, gvkLWS, ns, templateLabelIndex, pair, newOf[lwsv1.LeaderWorkerSetList]),
-		ModelServings:    listed[kthenav1alpha1.ModelServing](v, gvkModelServing, ns, templateLabelIndex, pair, newOf[kthenav1alpha1.ModelServingList]),
+		Deployments:      labelled[appsv1.Deployment](v, gvkDeployment, ns, pair, value, newOf[appsv1.DeploymentList]),
+		StatefulSets:     labelled[appsv1.StatefulSet](v, gvkStatefulSet, ns, pair, value, newOf[appsv1.StatefulSetList]),
+		DaemonSets:       labelled[appsv1.DaemonSet](v, gvkDaemonSet, ns, pair, value, newOf[appsv1.DaemonSetList]),
+		Rollouts:         labelled[argov1alpha1.Rollout](v, gvkRollout, ns, pair, value, newOf[argov1alpha1.RolloutList]),
+		LeaderWorkerSets: labelled[lwsv1.LeaderWorkerSet](v, gvkLWS, ns, pair, value, newOf[lwsv1.LeaderWorkerSetList]),
+		ModelServings:    labelled[kthenav1alpha1.ModelServing](v, gvkModelServing, ns, pair, value, newOf[kthenav1alpha1.ModelServingList]),
 	}
+}
+
+// labelled lists a workload kind's objects in ns whose templates carry
+// pair: the index's and the one named value when it carries it.
+func labelled[T any, L client.ObjectList, PT interface {
+	*T
+	client.Object
+}](v *Cache, gvk schema.GroupVersionKind, ns, pair, value string, newList func() L) []PT {
+	found := listed[T](v, gvk, ns, templateLabelIndex, pair, newList)
+	out := make([]PT, len(found), len(found)+1)
+	for i, o := range found {
+		out[i] = o
+	}
+	return ownNamed(v, gvk, ns, value, out, func(o PT) bool { return slices.Contains(policies.TemplateLabelPairs(o), pair) })
 }

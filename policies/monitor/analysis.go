@@ -1,6 +1,9 @@
 package monitor
 
 import (
+	"cmp"
+	"slices"
+
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -101,6 +104,10 @@ func resolveServiceMonitor(sm *monitoringv1.ServiceMonitor, in *policies.Input) 
 				}
 			}
 		}
+		// In a stable order, for messages: a cache lists its objects in none.
+		slices.SortFunc(t.services, func(a, b *corev1.Service) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+		})
 		return t
 	}).(serviceTargets)
 }

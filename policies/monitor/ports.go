@@ -1,8 +1,10 @@
 package monitor
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,6 +119,10 @@ func onlyNumber(ts []podTemplate) (int32, bool) {
 // `ModelServing "llm" role "decode" entry pods declare 8000 (unnamed)`.
 func describePorts(ts []podTemplate) string {
 	const most = 4
+	// In a stable order: a cache lists its objects in none.
+	ts = slices.SortedFunc(slices.Values(ts), func(a, b podTemplate) int {
+		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.kind, b.kind), cmp.Compare(a.name, b.name), cmp.Compare(a.part, b.part))
+	})
 	var parts []string
 	for i, t := range ts {
 		if i == most {
