@@ -28,15 +28,7 @@ import (
 // values, image and ports, so that nothing the transform shares repeats
 // (see distinct).
 func BenchmarkObjectBytes(b *testing.B) {
-	objs, err := bench.Population(env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, variant := range []string{"", "/distinct"} {
-		if variant != "" {
-			objs = distinct(objs)
-		}
-		byKind, kinds := rawByKind(b, objs)
+	eachVariant(b, env(b, "SCALEGUARD_BENCH_VIEW", []int{2000})[0], func(variant string, byKind map[schema.GroupVersionKind][][]byte, kinds []schema.GroupVersionKind) {
 		for _, gvk := range kinds {
 			for _, transform := range []bool{false, true} {
 				b.Run(fmt.Sprintf("%s%s/transform=%v", gvk.Kind, variant, transform), func(b *testing.B) {
@@ -64,22 +56,14 @@ func BenchmarkObjectBytes(b *testing.B) {
 				})
 			}
 		}
-	}
+	})
 }
 
 // BenchmarkTransform is what clusterview.Transform costs an informer per
 // object of the population it receives (it runs on every watch event):
 // the objects are decoded beforehand, in batches, off the clock.
 func BenchmarkTransform(b *testing.B) {
-	objs, err := bench.Population(2000, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, variant := range []string{"", "/distinct"} {
-		if variant != "" {
-			objs = distinct(objs)
-		}
-		byKind, kinds := rawByKind(b, objs)
+	eachVariant(b, 2000, func(variant string, byKind map[schema.GroupVersionKind][][]byte, kinds []schema.GroupVersionKind) {
 		for _, gvk := range kinds {
 			b.Run(gvk.Kind+variant, func(b *testing.B) {
 				raws := byKind[gvk]
@@ -101,6 +85,23 @@ func BenchmarkTransform(b *testing.B) {
 				}
 			})
 		}
+	})
+}
+
+// eachVariant calls f with the JSON by kind of a population of n, as it is
+// ("") and with every value the transform shares made distinct
+// ("/distinct").
+func eachVariant(b *testing.B, n int, f func(variant string, byKind map[schema.GroupVersionKind][][]byte, kinds []schema.GroupVersionKind)) {
+	objs, err := bench.Population(n, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, variant := range []string{"", "/distinct"} {
+		if variant != "" {
+			objs = distinct(objs)
+		}
+		byKind, kinds := rawByKind(b, objs)
+		f(variant, byKind, kinds)
 	}
 }
 
