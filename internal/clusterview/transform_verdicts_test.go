@@ -2,6 +2,7 @@ package clusterview_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -26,7 +27,9 @@ import (
 // verdict, the same findings and the same patch from a view of the
 // trimmed objects as from a view of the whole ones, and from serve's own
 // cache view (informers, transform and indexes: the template-label index
-// narrows what a monitor's selector reads) as from the manifest view.
+// narrows what a monitor's selector reads) as from the manifest view. The
+// audit judges stored objects as the cache holds them: each guarded
+// object, trimmed, gets the findings of the whole one.
 func TestTransformChangesNoVerdict(t *testing.T) {
 	scenarios := ruleScenarios(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,7 +44,8 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 			continue // fixtures of unreadable input
 		}
 		var whole, trimmed []client.Object
-		for _, o := range objs {
+		stored := make([][]byte, len(objs))
+		for i, o := range objs {
 			a, err := apis.Decode(o.GVK, o.JSON)
 			if err != nil {
 				continue
@@ -51,6 +55,11 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 				t.Fatal(err)
 			}
 			whole, trimmed = append(whole, a), append(trimmed, b)
+			raw, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored[i] = raw
 		}
 		cached := make([]client.Object, len(whole))
 		for i, o := range whole {
@@ -61,7 +70,7 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, o := range objs {
+		for i, o := range objs {
 			if !apis.IsGuarded(o.GVK) {
 				continue
 			}
@@ -82,6 +91,14 @@ func TestTransformChangesNoVerdict(t *testing.T) {
 			if fromCache, errCache := engine.Admit(req(currentOperator{cache})); fmt.Sprint(errFull) != fmt.Sprint(errCache) ||
 				!reflect.DeepEqual(full.Findings, fromCache.Findings) || !reflect.DeepEqual(ops(full.Patch), ops(fromCache.Patch)) {
 				t.Errorf("%s: %s %s/%s judged differently by the cache view:\nmanifests: %#v %s %v\ncache:     %#v %s %v", name, o.GVK.Kind, o.Namespace, o.Name, full.Findings, full.Patch, errFull, fromCache.Findings, fromCache.Patch, errCache)
+			}
+			// The audit judges stored objects as the cache holds them,
+			// trimmed: each gets the whole object's findings.
+			if raw := stored[i]; raw != nil {
+				audit := policies.Request{GVK: o.GVK, Operation: policies.Create, Object: raw, View: clusterview.NewManifests(trimmed...), Now: now}
+				if got, err := engine.Admit(audit); fmt.Sprint(err) != fmt.Sprint(errFull) || !reflect.DeepEqual(full.Findings, got.Findings) {
+					t.Errorf("%s: %s %s/%s judged differently as the cache holds it:\nwhole:   %#v %v\ntrimmed: %#v %v", name, o.GVK.Kind, o.Namespace, o.Name, full.Findings, errFull, got.Findings, err)
+				}
 			}
 			judged++
 		}
