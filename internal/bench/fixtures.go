@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -237,3 +238,46 @@ func apisGVK(obj client.Object) (schema.GroupVersionKind, error) {
 
 // jsonOf is an object as the API server would send it.
 func jsonOf(obj client.Object) ([]byte, error) { return json.Marshal(obj) }
+
+// Autoscalers are n catalogued autoscalers in ns (testdata/autoscalers.yaml):
+// AIBrix PodAutoscalers on Deployments "scaled-00000", "scaled-00002", …
+// and Knative Services "knative-00001", "knative-00003", … alternately,
+// none of them on a workload of Population. They are what a namespace of
+// AIBrix or Knative users holds, and what the conflict rules may read for
+// every ScaledObject and HPA.
+func Autoscalers(n int, ns string) ([]client.Object, error) {
+	docs, err := Docs("autoscalers")
+	if err != nil {
+		return nil, err
+	}
+	var protos []*unstructured.Unstructured
+	for _, d := range docs {
+		obj, err := d.Object()
+		if err != nil {
+			return nil, err
+		}
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return nil, fmt.Errorf("testdata/autoscalers.yaml: %s is not a catalogued kind", d.GVK.Kind)
+		}
+		protos = append(protos, u)
+	}
+	if len(protos) != 2 {
+		return nil, fmt.Errorf("testdata/autoscalers.yaml: want 2 prototypes, got %d", len(protos))
+	}
+	out := make([]client.Object, 0, n)
+	for i := range n {
+		u := protos[i%2].DeepCopy()
+		u.SetNamespace(ns)
+		if i%2 == 0 {
+			u.SetName(fmt.Sprintf("scaled-%05d", i))
+			if err := unstructured.SetNestedField(u.Object, u.GetName(), "spec", "scaleTargetRef", "name"); err != nil {
+				return nil, err
+			}
+		} else {
+			u.SetName(fmt.Sprintf("knative-%05d", i))
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}

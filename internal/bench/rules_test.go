@@ -307,3 +307,49 @@ func TestPodMonitorReadsWhatItSelects(t *testing.T) {
 		t.Errorf("judging the PodMonitor among 2,000 workloads of its namespace allocated %v times, among 20 %v: it reads workloads its selector cannot select", allocs[2000], allocs[20])
 	}
 }
+
+// BenchmarkAutoscalerGrowth judges the cases the conflict rules read the
+// autoscaler catalogue for (the ScaledObjects, the InferenceService and
+// the HPA) in a namespace that also holds each of SCALEGUARD_BENCH_SIZES
+// catalogued autoscalers on other workloads (bench.Autoscalers: AIBrix
+// PodAutoscalers and Knative Services), over a spread population of 100.
+//
+//	SCALEGUARD_BENCH_SIZES=100,1000,10000 go test ./internal/bench -run '^$' -bench AutoscalerGrowth -benchmem
+func BenchmarkAutoscalerGrowth(b *testing.B) {
+	engine := policies.NewEngine(policies.Default)
+	for _, n := range env(b, "SCALEGUARD_BENCH_SIZES", []int{100, 1000, 10000}) {
+		for _, c := range cases(b) {
+			if c.GVK.Kind == "PodMonitor" || c.GVK.Kind == "ModelServing" {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/autoscalers=%d", c.Name, n), func(b *testing.B) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				objs, err := bench.Population(100, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				objs = append(objs, c.Related...)
+				crowd, err := bench.Autoscalers(n, c.Namespace)
+				if err != nil {
+					b.Fatal(err)
+				}
+				v, err := bench.CacheView(ctx, append(objs, crowd...))
+				if err != nil {
+					b.Fatal(err)
+				}
+				req := request(c, v, policies.DefaultSettings())
+				if res, err := engine.Validate(req); err != nil || res.Denied() {
+					b.Fatalf("want an admitted object, got %v %v", res.Findings, err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := engine.Validate(req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

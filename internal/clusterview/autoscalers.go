@@ -1,11 +1,17 @@
 package clusterview
 
 import (
+	"slices"
+	"strings"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/scaleguard/scaleguard/apis"
 	vpav1 "github.com/scaleguard/scaleguard/apis/vpa/v1"
+	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
@@ -19,6 +25,36 @@ func (v *Cache) Autoscalers(kind schema.GroupKind, ns string) []*unstructured.Un
 		return nil
 	}
 	return listed[unstructured.Unstructured](v, gvk, ns, "", "", func() *unstructured.UnstructuredList { return apis.NewUnstructuredList(gvk) })
+}
+
+// AutoscalersOn implements autoscalers.TargetIndex, through each
+// catalogued kind's autoscalerTargetIndex, sorted by name.
+func (v *Cache) AutoscalersOn(kind schema.GroupKind, target policies.WorkloadRef) []*unstructured.Unstructured {
+	gvk, ok := apis.UnstructuredKind(kind)
+	if !ok {
+		return nil
+	}
+	newList := func() *unstructured.UnstructuredList { return apis.NewUnstructuredList(gvk) }
+	var out []*unstructured.Unstructured
+	for _, key := range autoscalers.LookupKeys(target) {
+		for _, u := range listed[unstructured.Unstructured](v, gvk, target.Namespace, autoscalerTargetIndex, key, newList) {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *unstructured.Unstructured) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return out
+}
+
+// indexAutoscalerTargets indexes an object of a catalogued kind by its
+// targets (autoscalers.Autoscaler.IndexKeys).
+func indexAutoscalerTargets(o client.Object) []string {
+	u, a, ok := autoscalers.Of(o)
+	if !ok {
+		return nil
+	}
+	return a.IndexKeys(u)
 }
 
 // VerticalPodAutoscalers implements policies.ClusterView.

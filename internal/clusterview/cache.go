@@ -48,6 +48,10 @@ const hpaNameIndex = "scaleguard.io/hpa-name"
 // templates' labels (policies.TemplateLabelIndex).
 const templateLabelIndex = "scaleguard.io/template-label"
 
+// autoscalerTargetIndex indexes the objects of the autoscaler catalogue by
+// the workloads they may scale (autoscalers.TargetIndex).
+const autoscalerTargetIndex = "scaleguard.io/autoscaler-target"
+
 // The cache view's informers list and watch the kinds of Watched; nothing
 // else reads them from the API server (--create-read-through lists some of
 // them too).

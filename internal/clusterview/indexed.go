@@ -11,7 +11,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/policies"
+	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
 
 // Reads on the request path go straight to each informer's indexer
@@ -39,6 +41,14 @@ var indexes = map[schema.GroupVersionKind]map[string]indexFunc{
 	gvkRollout:      {templateLabelIndex: indexTemplateLabels},
 	gvkLWS:          {templateLabelIndex: indexTemplateLabels},
 	gvkModelServing: {templateLabelIndex: indexTemplateLabels},
+}
+
+func init() {
+	for _, a := range autoscalers.Catalogue {
+		if gvk, ok := apis.UnstructuredKind(a.GVK.GroupKind()); ok {
+			indexes[gvk] = map[string]indexFunc{autoscalerTargetIndex: indexAutoscalerTargets}
+		}
+	}
 }
 
 // indexTemplateLabels indexes a workload by its templates' label pairs

@@ -219,7 +219,7 @@ func (a *Autoscaler) TargetsOf(obj *unstructured.Unstructured) (Targets, bool) {
 			if !ok {
 				continue
 			}
-			p := namePattern{re: tm.re}
+			p := namePattern{re: tm.re, lead: tm.lead}
 			p.values = make([]string, len(tm.fields))
 			for i, f := range tm.fields {
 				p.values[i] = obj.GetName()
@@ -264,12 +264,17 @@ type nameTemplate struct {
 	re *regexp.Regexp
 	// fields are the placeholders' paths, nil for {name}.
 	fields [][]string
+	// lead is the literal character after the placeholder the template
+	// opens with (0 if none): a matching name starts with the
+	// placeholder's value and it (index.go).
+	lead byte
 }
 
 // namePattern is a template with one object's values.
 type namePattern struct {
 	re     *regexp.Regexp
 	values []string
+	lead   byte
 }
 
 func (p namePattern) matches(name string) bool {
@@ -293,7 +298,7 @@ var templates = func() map[string]nameTemplate {
 			continue
 		}
 		for _, n := range a.Target.Names {
-			var tm nameTemplate
+			tm := nameTemplate{lead: leadOf(n)}
 			re := placeholder.ReplaceAllStringFunc(n, func(ph string) string {
 				var path []string
 				if f := ph[1 : len(ph)-1]; f != "name" {
@@ -420,7 +425,7 @@ func GeneratesWorkload(view policies.ClusterView, ref policies.WorkloadRef) (str
 		if a.Target.Kind == "" {
 			continue
 		}
-		for _, u := range view.Autoscalers(a.GVK.GroupKind(), ref.Namespace) {
+		for _, u := range a.Candidates(view, ref) {
 			if t, ok := a.TargetsOf(u); ok && t.Matches(ref) {
 				return fmt.Sprintf("%s %q", a.GVK.Kind, u.GetName()), true
 			}

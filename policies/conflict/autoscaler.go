@@ -80,7 +80,7 @@ func scalersOf(target policies.WorkloadRef, view policies.ClusterView) []scaler 
 	var out []scaler
 	for i := range autoscalers.Catalogue {
 		a := &autoscalers.Catalogue[i]
-		for _, u := range view.Autoscalers(a.GVK.GroupKind(), target.Namespace) {
+		for _, u := range a.Candidates(view, target) {
 			if t, ok := a.TargetsOf(u); !ok || !t.Matches(target) {
 				continue // the cheap test first: most autoscalers scale other workloads.
 			}
@@ -232,7 +232,7 @@ func scalersOnTargetsOf(u *unstructured.Unstructured, a *autoscalers.Autoscaler,
 	}
 	for i := range autoscalers.Catalogue {
 		b := &autoscalers.Catalogue[i]
-		for _, v := range in.View.Autoscalers(b.GVK.GroupKind(), ns) {
+		for _, v := range candidatesOn(b, self.targets, ns, in.View) {
 			if b == a && v.GetName() == u.GetName() {
 				continue
 			}
@@ -274,6 +274,32 @@ func scalersOnTargetsOf(u *unstructured.Unstructured, a *autoscalers.Autoscaler,
 			"with %s, %s, and %s already scales %s; two autoscalers overwrite each other's spec.replicas and the workload flaps: delete %s first, or %s",
 			self.mode.Describe(u), doesTo(self, w), t.others.names(), w, t.others.names(), self.mode.FixFor(u))
 		out = append(out, c)
+	}
+	return out
+}
+
+// candidatesOn lists the objects of b's kind that may share a target with
+// targets: those indexed under a fixed target's keys, or, when the targets
+// are patterns (which no key names), every one of the namespace. (Another
+// object's fixed targets that a pattern matches are a fixed target's keys,
+// but which names a pattern matches is not known ahead.)
+func candidatesOn(b *autoscalers.Autoscaler, targets autoscalers.Targets, ns string, view policies.ClusterView) []*unstructured.Unstructured {
+	if targets.Patterned() {
+		return view.Autoscalers(b.GVK.GroupKind(), ns)
+	}
+	refs := targets.Refs()
+	if len(refs) == 1 {
+		return b.Candidates(view, refs[0])
+	}
+	var out []*unstructured.Unstructured
+	seen := map[*unstructured.Unstructured]bool{}
+	for _, ref := range refs {
+		for _, v := range b.Candidates(view, ref) {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
 	}
 	return out
 }
