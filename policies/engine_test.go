@@ -9,6 +9,7 @@ import (
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaleguard/scaleguard/apis"
@@ -172,6 +173,60 @@ func TestUpdateJudgesWhatChanges(t *testing.T) {
 	}
 	if !res.Denied() {
 		t.Fatalf("an edit that changes the offending value must be judged: %+v", res.Findings)
+	}
+}
+
+// The stored object of an UPDATE is decoded only when a rule reads it (a
+// denial to compare with it here); one that does not decode then ends the
+// judgement with its error, in both phases, as it always did.
+func TestStoredObjectIsDecodedWhenRead(t *testing.T) {
+	e := policies.NewEngine(testRegistry(t))
+	decodes := 0
+	e.Decode = func(gvk schema.GroupVersionKind, data []byte) (client.Object, error) {
+		decodes++
+		return apis.Decode(gvk, data)
+	}
+	old := soJSON(t, "metadata: {name: s, namespace: ns1, labels: {bad: x}, annotations: {a: '1'}}\nspec: {scaleTargetRef: {name: d}, triggers: []}\n")
+	clean := soJSON(t, "metadata: {name: s, namespace: ns1, annotations: {a: '1'}}\nspec: {scaleTargetRef: {name: d}, triggers: []}\n")
+	denied := soJSON(t, "metadata: {name: s, namespace: ns1, labels: {bad: x}, annotations: {a: '1'}}\nspec: {scaleTargetRef: {name: d}, minReplicaCount: 2, triggers: []}\n")
+	broken := soJSON(t, "metadata: {name: s, namespace: ns1}\nspec: {scaleTargetRef: {name: d}, minReplicaCount: many, triggers: []}\n")
+
+	update := func(obj, stored []byte) policies.Request {
+		r := req(obj)
+		r.Operation, r.OldObject = policies.Update, stored
+		return r
+	}
+	for _, c := range []struct {
+		name        string
+		obj, stored []byte
+		decodes     int
+		err         bool
+	}{
+		// The object only: nothing is denied, no rule reads the stored one.
+		{"clean", clean, old, 1, false},
+		{"clean, stored object broken", clean, broken, 1, false},
+		// The object, then the stored one to compare the denial with.
+		{"denied", denied, old, 2, false},
+		{"denied, stored object broken", denied, broken, 2, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			decodes = 0
+			res, err := e.Validate(update(c.obj, c.stored))
+			if (err != nil) != c.err || decodes != c.decodes {
+				t.Fatalf("Validate: %d decodes, err %v; want %d decodes, an error: %v", decodes, err, c.decodes, c.err)
+			}
+			if c.err && !strings.Contains(err.Error(), "old object:") {
+				t.Errorf("the error does not name the stored object: %v", err)
+			}
+			if c.name == "denied" && (res.Denied() || !strings.Contains(res.Findings[0].Message, "already so before this update")) {
+				t.Errorf("the stored object's denial is not recognised: %+v", res.Findings)
+			}
+		})
+	}
+	// The mutating phase reads no stored object for these rules.
+	decodes = 0
+	if _, err := e.Mutate(update(clean, broken)); err != nil || decodes != 1 {
+		t.Fatalf("Mutate: %d decodes, err %v; want 1 and none", decodes, err)
 	}
 }
 

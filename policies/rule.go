@@ -23,8 +23,6 @@ const (
 type Input struct {
 	// Object is the object under judgement, decoded into its Go type.
 	Object client.Object
-	// OldObject is the stored object on UPDATE, nil on CREATE.
-	OldObject client.Object
 	// Operation is CREATE or UPDATE.
 	Operation Operation
 	// View is a read-only view of related objects.
@@ -40,6 +38,8 @@ type Input struct {
 	// webhook and in check, which never run rules that read it.
 	Live *Live
 
+	// old is the stored object on UPDATE (OldObject).
+	old *oldObject
 	// memo is shared by every rule judging this version of the object.
 	memo map[any]any
 	// ctx bounds the judgement (see Expired).
@@ -62,6 +62,11 @@ func (in *Input) Memo(key any, compute func() any) any {
 	in.memo[key] = v
 	return v
 }
+
+// OldObject is the stored object on UPDATE, nil on CREATE. It is decoded
+// when first asked for; one that does not decode is nil here, and the
+// judgement ends with its error.
+func (in *Input) OldObject() client.Object { return in.old.get() }
 
 // Namespace is the object's namespace, "default" when it has none (the
 // namespace kubectl would apply it to).

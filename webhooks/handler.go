@@ -176,18 +176,15 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) admission.R
 	if len(req.Object.Raw) == 0 {
 		return h.fail(http.StatusBadRequest, fmt.Errorf("%s request for %s has no object", req.Operation, want.Kind))
 	}
-	// Each object is decoded once, here, and the engine and the CREATE
-	// view read it. One that apis.DecodeExact cannot take in one pass (it
-	// names another kind, or is not plain JSON) goes through sameKind and
-	// the engine's own decoding, which say what is wrong with it.
+	// The object is decoded once, here, and the engine and the CREATE view
+	// read it. One that apis.DecodeExact cannot take in one pass (it names
+	// another kind, or is not plain JSON) goes through sameKind and the
+	// engine's own decoding, which say what is wrong with it. The stored
+	// object of an UPDATE is decoded by the engine if a rule reads it (most
+	// judgements do not); only its kind is checked here.
 	decoded, exact := apis.DecodeExact(want, req.Object.Raw)
-	var oldDecoded client.Object
-	oldExact := len(req.OldObject.Raw) == 0
-	if !oldExact {
-		oldDecoded, oldExact = apis.DecodeExact(want, req.OldObject.Raw)
-	}
-	if !exact || !oldExact {
-		if err := sameKind(req, want); err != nil {
+	if !exact || len(req.OldObject.Raw) > 0 {
+		if err := sameKind(req, want, exact); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 	}
@@ -217,9 +214,6 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) admission.R
 	}
 	if op == policies.Update {
 		preq.OldObject = req.OldObject.Raw
-		if oldExact {
-			preq.OldDecoded = oldDecoded
-		}
 	}
 	// The request's logger is built only when something is logged: an
 	// admitted request logs nothing at the default level.

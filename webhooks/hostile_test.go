@@ -75,6 +75,17 @@ func TestObjectOfAnotherKindIsRefused(t *testing.T) {
 			t.Fatalf("allowed=%v result %+v", r.Allowed, r.Result)
 		}
 	})
+	t.Run("old object that does not decode, read for a denial", func(t *testing.T) {
+		// The stored object is decoded when a rule reads it: here, to tell
+		// whether it had the new object's denial already.
+		var ar admissionv1.AdmissionReview
+		_ = json.Unmarshal(review(soKind, admissionv1.Update, badTarget), &ar)
+		ar.Request.OldObject.Raw = []byte(strings.Replace(badTarget, `"spec":{`, `"spec":{"minReplicaCount":"many",`, 1))
+		body, _ := json.Marshal(ar)
+		if r := admit(t, srv, soPath, body); r.Allowed || r.Result.Code != 400 || !strings.Contains(r.Result.Message, "old object:") {
+			t.Fatalf("allowed=%v result %+v", r.Allowed, r.Result)
+		}
+	})
 	t.Run("an object naming no kind is judged as the request's", func(t *testing.T) {
 		obj := strings.Replace(badTarget, `"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject",`, ``, 1)
 		if r := admit(t, srv, soPath, review(soKind, admissionv1.Create, obj)); r.Allowed || !strings.Contains(r.Result.Message, "[target-ref]") {

@@ -140,9 +140,9 @@ func judge(in *policies.Input, find func(obj client.Object) []clash) []policies.
 		return nil
 	}
 	var before map[string]bool
-	if in.Operation == policies.Update && in.OldObject != nil {
+	if in.Operation == policies.Update && in.OldObject() != nil {
 		before = map[string]bool{}
-		for _, c := range find(in.OldObject) {
+		for _, c := range find(in.OldObject()) {
 			if c.finding.Action == policies.Deny {
 				for _, k := range c.keys() {
 					before[k] = true

@@ -79,10 +79,10 @@ func checkPausedDefault(so *kedav1alpha1.ScaledObject, in *policies.Input) []pol
 // onUpdate says why a pause is set on an UPDATE: the stored object had a
 // decision the update drops, or it never had one.
 func onUpdate(in *policies.Input) string {
-	if in.OldObject == nil {
+	if in.OldObject() == nil {
 		return ""
 	}
-	old := in.OldObject.GetAnnotations()
+	old := in.OldObject().GetAnnotations()
 	if DecisionOf(old) != NoDecision {
 		return " on this update, which drops the stored pause decision (a controller's full update, as KServe's or KEDA's, " +
 			"replaces annotations it did not set)"
@@ -133,8 +133,8 @@ func checkExpiry(so *kedav1alpha1.ScaledObject, in *policies.Input, t *Tier) []p
 	// The expiry is judged when the decision is written; an update that
 	// leaves both annotations alone (a controller adding its finalizer) is
 	// not re-judged against the clock.
-	written := in.OldObject == nil || in.OldObject.GetAnnotations()[PausedAnnotation] != so.Annotations[PausedAnnotation] ||
-		in.OldObject.GetAnnotations()[UnpauseUntilAnnotation] != so.Annotations[UnpauseUntilAnnotation]
+	written := in.OldObject() == nil || in.OldObject().GetAnnotations()[PausedAnnotation] != so.Annotations[PausedAnnotation] ||
+		in.OldObject().GetAnnotations()[UnpauseUntilAnnotation] != so.Annotations[UnpauseUntilAnnotation]
 	finding := func(format string, args ...any) []policies.Finding {
 		if s.RequireUnpauseExpiry && written {
 			return []policies.Finding{policies.Denyf(unpauseUntilPath, format, args...)}
