@@ -31,12 +31,13 @@ func (v *Cache) Autoscalers(kind schema.GroupKind, ns string) []*unstructured.Un
 // catalogued kind's autoscalerTargetIndex, sorted by name.
 func (v *Cache) AutoscalersOn(kind schema.GroupKind, target policies.WorkloadRef) []*unstructured.Unstructured {
 	gvk, ok := apis.UnstructuredKind(kind)
-	if !ok {
+	a, catalogued := autoscalers.For(kind)
+	if !ok || !catalogued {
 		return nil
 	}
 	newList := func() *unstructured.UnstructuredList { return apis.NewUnstructuredList(gvk) }
 	var out []*unstructured.Unstructured
-	for _, key := range autoscalers.LookupKeys(target) {
+	for _, key := range a.LookupKeys(target) {
 		for _, u := range listed[unstructured.Unstructured](v, gvk, target.Namespace, autoscalerTargetIndex, key, newList) {
 			if !slices.Contains(out, u) {
 				out = append(out, u)

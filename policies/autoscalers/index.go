@@ -1,6 +1,7 @@
 package autoscalers
 
 import (
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -40,9 +41,9 @@ func (a *Autoscaler) Candidates(view policies.ClusterView, target policies.Workl
 //	          with
 //	*         any other pattern
 //
-// and the keys a target is looked up by are its name's, every prefix of
-// its name that ends in one of those literal characters, and the
-// catch-all.
+// and the keys a target is looked up by, for a kind that may scale it, are
+// its name's, or for revisions every prefix of its name that ends in one
+// of the kind's literal characters, and the catch-all.
 
 // IndexKeys are the keys a TargetIndex indexes obj (an object of a's kind)
 // by: none when it names no target.
@@ -74,13 +75,47 @@ func (a *Autoscaler) IndexKeys(obj *unstructured.Unstructured) []string {
 	return out
 }
 
-// LookupKeys are the keys under which an object that may scale target is
-// indexed (IndexKeys).
-func LookupKeys(target policies.WorkloadRef) []string {
+// LookupKeys are the keys under which an object of a's kind that may
+// scale target is indexed (IndexKeys): none when no object of the kind
+// can scale a workload of target's group and kind.
+func (a *Autoscaler) LookupKeys(target policies.WorkloadRef) []string {
 	kind := kindKey(target.Group, target.Kind)
-	out := []string{kind + "=" + target.Name, kind + "*"}
+	t := a.Target
+	switch {
+	case t.Self:
+		if target.Group != a.GVK.Group || target.Kind != a.GVK.Kind {
+			return nil
+		}
+		return []string{kind + "=" + target.Name}
+	case len(t.Ref) > 0:
+		return []string{kind + "=" + target.Name}
+	}
+	group, _, ok := strings.Cut(t.APIVersion, "/")
+	if !ok {
+		group = "" // the core group: "v1"
+	}
+	if target.Group != group || target.Kind != t.Kind {
+		return nil
+	}
+	if !t.Revisions {
+		return []string{kind + "=" + target.Name}
+	}
+	var out []string
+	var leads []byte
+	for _, n := range t.Names {
+		tm, ok := templates[n]
+		switch {
+		case !ok:
+		case tm.lead == 0:
+			if !slices.Contains(out, kind+"*") {
+				out = append(out, kind+"*")
+			}
+		case !slices.Contains(leads, tm.lead):
+			leads = append(leads, tm.lead)
+		}
+	}
 	for i := 0; i < len(target.Name); i++ {
-		if strings.IndexByte(leads, target.Name[i]) >= 0 {
+		if slices.Contains(leads, target.Name[i]) {
 			out = append(out, kind+"^"+target.Name[:i+1])
 		}
 	}
@@ -88,18 +123,6 @@ func LookupKeys(target policies.WorkloadRef) []string {
 }
 
 func kindKey(group, kind string) string { return kind + "." + group }
-
-// leads are the literal characters that follow the opening placeholder of
-// the catalogue's revision name templates.
-var leads = func() string {
-	var b []byte
-	for _, tm := range templates {
-		if tm.lead != 0 && strings.IndexByte(string(b), tm.lead) < 0 {
-			b = append(b, tm.lead)
-		}
-	}
-	return string(b)
-}()
 
 // leadOf is the literal character following the placeholder a name
 // template opens with, or 0 when it does not open with one or what
