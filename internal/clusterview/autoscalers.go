@@ -32,8 +32,8 @@ func (v *Cache) Autoscalers(kind schema.GroupKind, ns string) []*unstructured.Un
 func (v *Cache) AutoscalersOn(kind schema.GroupKind, target policies.WorkloadRef) []*unstructured.Unstructured {
 	gvk, ok := apis.UnstructuredKind(kind)
 	a, catalogued := autoscalers.For(kind)
-	if !ok || !catalogued {
-		return nil
+	if !ok || !catalogued || !v.readable(gvk) {
+		return nil // most clusters serve few of the catalogued kinds
 	}
 	newList := func() *unstructured.UnstructuredList { return apis.NewUnstructuredList(gvk) }
 	var out []*unstructured.Unstructured
