@@ -31,7 +31,8 @@ type Case struct {
 // ScaledObject, a ScaledObject on a four-role ModelServing and that
 // ModelServing, a PodMonitor over 50 candidate workloads (and one over
 // the release "chat" of them, which a crowded namespace's workloads do
-// not carry), an InferenceService with an external metric and a CPU HPA.
+// not carry), a ServiceMonitor over that release's Services, an
+// InferenceService with an external metric and a CPU HPA.
 func Cases() ([]Case, error) {
 	p, err := prototypes()
 	if err != nil {
@@ -43,6 +44,7 @@ func Cases() ([]Case, error) {
 		{"ScaledObject on a four-role ModelServing", "modelserving"},
 		{"PodMonitor over 50 workloads", "podmonitor"},
 		{"PodMonitor over one release", "podmonitor-release"},
+		{"ServiceMonitor over one release", "servicemonitor-release"},
 		{"InferenceService with an external metric", "inferenceservice"},
 		{"CPU HPA", "hpa"},
 	} {
@@ -66,16 +68,23 @@ func Cases() ([]Case, error) {
 		switch c.file {
 		case "modelserving":
 			k.Related = append(k.Related, ModelServing(p, k.Namespace, "qwen-vl"))
-		case "podmonitor", "podmonitor-release":
+		case "podmonitor", "podmonitor-release", "servicemonitor-release":
 			// 50 candidates; every fifth is a vLLM engine of release
 			// "chat" the monitors select, the others carry another name.
+			// The ServiceMonitor's are behind a Service each.
 			for i := range 50 {
-				d := Deployment(p, k.Namespace, fmt.Sprintf("workload-%02d", i), false)
+				name := fmt.Sprintf("workload-%02d", i)
+				d := Deployment(p, k.Namespace, name, false)
 				if i%5 != 0 {
 					d.Labels["app.kubernetes.io/name"] = "api-gateway"
 					d.Spec.Template.Labels["app.kubernetes.io/name"] = "api-gateway"
 				} else {
 					d.Spec.Template.Labels["app.kubernetes.io/instance"] = "chat"
+					if c.file == "servicemonitor-release" {
+						s := Service(p, k.Namespace, name)
+						s.Labels["app.kubernetes.io/instance"] = "chat"
+						k.Related = append(k.Related, s)
+					}
 				}
 				k.Related = append(k.Related, d)
 			}

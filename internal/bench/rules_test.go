@@ -319,7 +319,7 @@ func BenchmarkAutoscalerGrowth(b *testing.B) {
 	engine := policies.NewEngine(policies.Default)
 	for _, n := range env(b, "SCALEGUARD_BENCH_SIZES", []int{100, 1000, 10000}) {
 		for _, c := range cases(b) {
-			if c.GVK.Kind == "PodMonitor" || c.GVK.Kind == "ModelServing" {
+			if c.GVK.Kind == "PodMonitor" || c.GVK.Kind == "ServiceMonitor" || c.GVK.Kind == "ModelServing" {
 				continue
 			}
 			b.Run(fmt.Sprintf("%s/autoscalers=%d", c.Name, n), func(b *testing.B) {
