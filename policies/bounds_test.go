@@ -158,7 +158,8 @@ func TestDeadlineStopsTheJudgement(t *testing.T) {
 	reg := policies.NewRegistry()
 	kinds := []schema.GroupVersionKind{apis.ScaledObject}
 	mustRegister(t, reg,
-		policies.Rule{ID: "a-slow", Kinds: kinds, Action: policies.Deny, Summary: "s",
+		// Mutate rules, which both phases run.
+		policies.Rule{ID: "a-slow", Kinds: kinds, Action: policies.Mutate, MayDeny: true, Summary: "s",
 			Check: func(in *policies.Input) []policies.Finding {
 				running.Add(1)
 				defer running.Add(-1)
@@ -168,7 +169,7 @@ func TestDeadlineStopsTheJudgement(t *testing.T) {
 				}
 				return []policies.Finding{policies.Denyf(nil, "partial")}
 			}},
-		policies.Rule{ID: "b-after", Kinds: kinds, Action: policies.Warn, Summary: "s",
+		policies.Rule{ID: "b-after", Kinds: kinds, Action: policies.Mutate, Summary: "s",
 			Check: func(in *policies.Input) []policies.Finding { after.Add(1); return nil }},
 	)
 	e := policies.NewEngine(reg)

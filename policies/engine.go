@@ -84,9 +84,11 @@ func (r Result) Denied() bool {
 	return false
 }
 
-// Mutate runs every rule for the kind and applies the patches of their
-// mutate findings in rule order, each rule seeing the object as the rules
-// before it left it. Deny and warn findings are left to Validate.
+// Mutate runs the mutate rules for the kind and applies the patches of
+// their mutate findings in rule order, each rule seeing the object as the
+// rules before it left it. Deny and warn findings are left to Validate, and
+// so are deny and warn rules, which never patch (Rule.Action): running
+// them here would judge the object twice for nothing.
 func (e *Engine) Mutate(req Request) (Result, error) {
 	settings := req.Settings
 	if settings == nil {
@@ -105,7 +107,7 @@ func (e *Engine) Mutate(req Request) (Result, error) {
 	in := &Input{}
 	for _, rule := range e.Registry.For(req.GVK) {
 		enf := settings.Enforcement(rule.ID)
-		if enf == Off || !rule.runsFor(req.GVK, req.Live) {
+		if enf == Off || rule.Action != Mutate || !rule.runsFor(req.GVK, req.Live) {
 			continue
 		}
 		if obj == nil {

@@ -88,6 +88,7 @@ type Rule struct {
 	Kinds []schema.GroupVersionKind
 	// Action is the rule's default action: deny, warn or mutate. A deny or
 	// mutate rule may also emit warnings (for example when it cannot decide).
+	// Only a mutate rule patches: the mutating phase runs mutate rules alone.
 	Action Action
 	// Summary is a one-line description for the catalogue.
 	Summary string

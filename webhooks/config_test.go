@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,10 +172,23 @@ func TestShippedConfigurationMatchesTheDispatchTable(t *testing.T) {
 		}
 	}
 
+	// Every served endpoint is configured, but a kind's mutating one only
+	// when a rule patches the kind: the API server calls no webhook that
+	// can only answer "no patch".
 	want := map[string]string{}
+	var mutated []string
 	for _, e := range webhooks.Endpoints() {
+		if e.Phase == webhooks.Mutating && !slices.ContainsFunc(policies.Default.For(e.Kind.GVK), func(r policies.Rule) bool { return r.Action == policies.Mutate }) {
+			continue
+		}
+		if e.Phase == webhooks.Mutating {
+			mutated = append(mutated, e.Kind.GVK.Kind)
+		}
 		gvr := e.Kind.GVR()
 		want[string(e.Phase)+" "+gvr.Group+"/"+gvr.Version+"/"+gvr.Resource] = e.Path
+	}
+	if slices.Sort(mutated); !slices.Equal(mutated, []string{"PodMonitor", "ScaledObject", "ServiceMonitor"}) {
+		t.Errorf("mutating webhooks for %v, want the kinds gpu-paused-default and the monitor rules patch", mutated)
 	}
 	for k, p := range want {
 		if got[k] != p {

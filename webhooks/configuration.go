@@ -55,7 +55,8 @@ func FailurePolicy(e Endpoint, reg *policies.Registry) admissionregistrationv1.F
 }
 
 // Configurations builds the mutating and validating webhook configurations
-// from the dispatch table: one webhook per endpoint, judging CREATE and
+// from the dispatch table: one webhook per endpoint (a mutating one only
+// for a kind some rule patches), judging CREATE and
 // UPDATE of its kind (never subresources, DELETE or CONNECT), with no side
 // effects, so server-side dry runs get the same verdict.
 func Configurations(reg *policies.Registry, o ConfigurationOptions) (*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration) {
@@ -68,6 +69,11 @@ func Configurations(reg *policies.Registry, o ConfigurationOptions) (*admissionr
 		ObjectMeta: metav1.ObjectMeta{Name: ValidatingConfigurationName},
 	}
 	for _, e := range Endpoints() {
+		if e.Phase == Mutating && !Mutates(reg, e.Kind) {
+			// No rule patches the kind: the API server need not call out,
+			// and a create or update of it makes one webhook call, not two.
+			continue
+		}
 		gvr := e.Kind.GVR()
 		name := strings.ToLower(e.Kind.GVK.Kind) + "." + string(e.Phase) + ".scaleguard.io"
 		client := admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{
@@ -157,4 +163,16 @@ func WriteConfigurations(w io.Writer, reg *policies.Registry, o ConfigurationOpt
 	}
 	_, err = fmt.Fprintf(w, configurationHeader+"%s---\n%s", excluded, m, v)
 	return err
+}
+
+// Mutates reports whether some rule of reg patches objects of the kind (a
+// mutate rule: only those patch, Rule.Action), and so whether the
+// configuration has a mutating webhook for it.
+func Mutates(reg *policies.Registry, k apis.Kind) bool {
+	for _, r := range reg.For(k.GVK) {
+		if r.Action == policies.Mutate {
+			return true
+		}
+	}
+	return false
 }

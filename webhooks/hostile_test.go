@@ -125,13 +125,14 @@ func TestAManyTriggerObjectGetsASmallAnswer(t *testing.T) {
 }
 
 // slowRule denies after looping until the request's deadline; running
-// counts the calls in progress.
+// counts the calls in progress. It is a mutate rule that may deny, so both
+// phases run it.
 type slowRule struct{ running, calls atomic.Int32 }
 
 func (s *slowRule) registry(t *testing.T) *policies.Registry {
 	reg := policies.NewRegistry()
 	if err := reg.Register(policies.Rule{
-		ID: "slow", Kinds: []schema.GroupVersionKind{apis.ScaledObject}, Action: policies.Deny, Summary: "loops until the deadline",
+		ID: "slow", Kinds: []schema.GroupVersionKind{apis.ScaledObject}, Action: policies.Mutate, MayDeny: true, Summary: "loops until the deadline",
 		Check: func(in *policies.Input) []policies.Finding {
 			s.calls.Add(1)
 			s.running.Add(1)
