@@ -10,8 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/scaleguard/scaleguard/internal/bench"
-	"github.com/scaleguard/scaleguard/internal/clusterview"
 	"github.com/scaleguard/scaleguard/policies"
 	"github.com/scaleguard/scaleguard/policies/autoscalers"
 )
@@ -88,14 +86,7 @@ func TestAutoscalerIndexFindsEveryMatch(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cv, err := bench.CacheView(ctx, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mv := clusterview.NewManifests()
-	for _, o := range objs {
-		mv.Add(o.DeepCopyObject().(client.Object))
-	}
+	cv, mv := views(t, ctx, objs)
 	deployment := func(ns, name string) policies.WorkloadRef {
 		return policies.WorkloadRef{Group: "apps", Kind: "Deployment", Namespace: ns, Name: name}
 	}

@@ -56,6 +56,22 @@ func view(tb testing.TB, ctx context.Context, n int, ns string, cases []bench.Ca
 	return v
 }
 
+// validateLoop checks that req is admitted, then measures its validating
+// phase.
+func validateLoop(b *testing.B, engine *policies.Engine, req policies.Request) {
+	b.Helper()
+	if res, err := engine.Validate(req); err != nil || res.Denied() {
+		b.Fatalf("want an admitted object, got %v %v", res.Findings, err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := engine.Validate(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func key(o client.Object) string {
 	return fmt.Sprintf("%T/%s/%s", o, o.GetNamespace(), o.GetName())
 }
@@ -145,17 +161,7 @@ func BenchmarkRuleGrowth(b *testing.B) {
 					if layout == "crowded" {
 						ns = c.Namespace
 					}
-					req := request(c, view(b, ctx, n, ns, []bench.Case{c}), policies.DefaultSettings())
-					if res, err := engine.Validate(req); err != nil || res.Denied() {
-						b.Fatalf("want an admitted object, got %v %v", res.Findings, err)
-					}
-					b.ReportAllocs()
-					b.ResetTimer()
-					for b.Loop() {
-						if _, err := engine.Validate(req); err != nil {
-							b.Fatal(err)
-						}
-					}
+					validateLoop(b, engine, request(c, view(b, ctx, n, ns, []bench.Case{c}), policies.DefaultSettings()))
 				})
 			}
 		}
@@ -338,17 +344,7 @@ func BenchmarkAutoscalerGrowth(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				req := request(c, v, policies.DefaultSettings())
-				if res, err := engine.Validate(req); err != nil || res.Denied() {
-					b.Fatalf("want an admitted object, got %v %v", res.Findings, err)
-				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					if _, err := engine.Validate(req); err != nil {
-						b.Fatal(err)
-					}
-				}
+				validateLoop(b, engine, request(c, v, policies.DefaultSettings()))
 			})
 		}
 	}

@@ -28,6 +28,21 @@ func names[T client.Object](objs []T) []string {
 	return out
 }
 
+// views are serve's cache view and check's manifest view of objs (copies
+// of them, for the latter).
+func views(t *testing.T, ctx context.Context, objs []client.Object) (*clusterview.Cache, *clusterview.Manifests) {
+	t.Helper()
+	cv, err := bench.CacheView(ctx, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv := clusterview.NewManifests()
+	for _, o := range objs {
+		mv.Add(o.DeepCopyObject().(client.Object))
+	}
+	return cv, mv
+}
+
 // The cache view reads straight from the informers' indexers; over the
 // same objects it answers every list and index read as the manifest view
 // does (which keeps its objects in plain maps), in one namespace and in
@@ -93,14 +108,7 @@ func TestCacheViewReadsAsTheManifestView(t *testing.T) {
 	objs = append(objs, relabelled)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cv, err := bench.CacheView(ctx, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mv := clusterview.NewManifests()
-	for _, o := range objs {
-		mv.Add(o.DeepCopyObject().(client.Object))
-	}
+	cv, mv := views(t, ctx, objs)
 	same := func(what string, got, want []string) {
 		t.Helper()
 		if !slices.Equal(got, want) {
