@@ -40,7 +40,7 @@ func serverWith(t *testing.T, deps webhooks.Deps, h2 bool) *httptest.Server {
 	}
 	deps.Log = logr.Discard()
 	mux := http.NewServeMux()
-	webhooks.Register(muxRegistrar{mux}, deps)
+	webhooks.Register(webhooks.MuxRegistrar{ServeMux: mux}, deps)
 	srv := httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = h2
 	srv.StartTLS()

@@ -32,7 +32,7 @@ func (neverSynced) WaitForSync(ctx context.Context) bool { <-ctx.Done(); return 
 func newServer(t *testing.T, view webhooks.View) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	webhooks.Register(muxRegistrar{mux}, webhooks.Deps{
+	webhooks.Register(webhooks.MuxRegistrar{ServeMux: mux}, webhooks.Deps{
 		Engine:   policies.NewEngine(policies.Default),
 		View:     view,
 		Settings: webhooks.StaticSettings{S: policies.DefaultSettings()},
@@ -43,10 +43,6 @@ func newServer(t *testing.T, view webhooks.View) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
-
-type muxRegistrar struct{ *http.ServeMux }
-
-func (m muxRegistrar) Register(path string, h http.Handler) { m.Handle(path, h) }
 
 const soPath = "/validate-keda-sh-v1alpha1-scaledobject"
 

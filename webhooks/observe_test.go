@@ -46,7 +46,7 @@ func (l *logLines) take() []map[string]any {
 func newLoggedServer(t *testing.T, view webhooks.View, lines *logLines) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
-	webhooks.Register(muxRegistrar{mux}, webhooks.Deps{
+	webhooks.Register(webhooks.MuxRegistrar{ServeMux: mux}, webhooks.Deps{
 		Engine:   policies.NewEngine(policies.Default),
 		View:     view,
 		Settings: webhooks.StaticSettings{S: policies.DefaultSettings()},

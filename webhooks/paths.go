@@ -52,6 +52,13 @@ type Registrar interface {
 	Register(path string, hook http.Handler)
 }
 
+// MuxRegistrar registers endpoints on an http.ServeMux (the handlers
+// alone, without controller-runtime's server: tests, benchmarks).
+type MuxRegistrar struct{ *http.ServeMux }
+
+// Register implements Registrar.
+func (m MuxRegistrar) Register(path string, h http.Handler) { m.Handle(path, h) }
+
 // Register registers every endpoint of the dispatch table. The endpoints
 // share one cap on the reviews judged at once (Deps.MaxInFlight).
 func Register(srv Registrar, deps Deps) {

@@ -128,7 +128,7 @@ func (p *perNamespace) SettingsFor(ns string) *policies.Settings {
 func TestSettingsFollowTheRequestNamespace(t *testing.T) {
 	src := &perNamespace{}
 	mux := http.NewServeMux()
-	webhooks.Register(muxRegistrar{mux}, webhooks.Deps{
+	webhooks.Register(webhooks.MuxRegistrar{ServeMux: mux}, webhooks.Deps{
 		Engine: policies.NewEngine(policies.Default), View: syncedView{clusterview.NewManifests()},
 		Settings: src, Log: logr.Discard(),
 	})

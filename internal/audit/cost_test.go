@@ -64,15 +64,11 @@ type syncedView struct{ *clusterview.Manifests }
 
 func (syncedView) WaitForSync(context.Context) bool { return true }
 
-type registrar struct{ *http.ServeMux }
-
-func (r registrar) Register(path string, h http.Handler) { r.Handle(path, h) }
-
 // admissionServer serves the validating webhooks over view, their
 // requests counted by gate.
 func admissionServer(t testing.TB, view webhooks.View, gate *Gate) *httptest.Server {
 	mux := http.NewServeMux()
-	webhooks.Register(registrar{mux}, webhooks.Deps{
+	webhooks.Register(webhooks.MuxRegistrar{ServeMux: mux}, webhooks.Deps{
 		Engine: policies.NewEngine(policies.Default), View: view,
 		Settings: webhooks.StaticSettings{S: policies.DefaultSettings()}, Log: logr.Discard(),
 	})

@@ -34,7 +34,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	webhooks.Register(muxRegistrar{mux}, webhooks.Deps{
+	webhooks.Register(webhooks.MuxRegistrar{ServeMux: mux}, webhooks.Deps{
 		Engine:   policies.NewEngine(policies.Default),
 		View:     view,
 		Settings: webhooks.StaticSettings{S: policies.DefaultSettings()},
@@ -83,6 +83,3 @@ func BenchmarkHandler(b *testing.B) {
 }
 
 // muxRegistrar mounts webhook handlers on a ServeMux.
-type muxRegistrar struct{ *http.ServeMux }
-
-func (m muxRegistrar) Register(path string, h http.Handler) { m.Handle(path, h) }

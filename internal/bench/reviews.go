@@ -81,8 +81,9 @@ const MixTargets = 50
 // Mix is the realistic admission mix of the HTTPS benchmark, each object
 // through the endpoints the shipped configuration routes it to, as the
 // API server calls them (its kind's mutating endpoint when a rule patches
-// the kind, then its validating one): ScaledObject CREATEs (the five-trigger ScaledObject,
-// under MixTargets names, each on its own Deployment) and UPDATEs (a
+// the kind, then its validating one): ScaledObject CREATEs (the
+// five-trigger ScaledObject, under MixTargets names, each on its own
+// Deployment) and UPDATEs (a
 // threshold changed), an InferenceService with an external metric, a
 // PodMonitor over 50 workloads and a CPU HPA. Objects() are what the
 // cluster must hold for their verdicts to be the realistic ones (targets,

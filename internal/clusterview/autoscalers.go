@@ -36,11 +36,28 @@ func (v *Cache) AutoscalersOn(kind schema.GroupKind, target policies.WorkloadRef
 		return nil // most clusters serve few of the catalogued kinds
 	}
 	newList := func() *unstructured.UnstructuredList { return apis.NewUnstructuredList(gvk) }
+	// An object indexed under several of the keys is listed once; the
+	// set is made only when a second key finds something.
 	var out []*unstructured.Unstructured
+	var seen map[*unstructured.Unstructured]bool
 	for _, key := range a.LookupKeys(target) {
-		for _, u := range listed[unstructured.Unstructured](v, gvk, target.Namespace, autoscalerTargetIndex, key, newList) {
-			if !slices.Contains(out, u) {
-				out = append(out, u)
+		found := listed[unstructured.Unstructured](v, gvk, target.Namespace, autoscalerTargetIndex, key, newList)
+		switch {
+		case len(found) == 0:
+		case out == nil:
+			out = found
+		default:
+			if seen == nil {
+				seen = make(map[*unstructured.Unstructured]bool, len(out)+len(found))
+				for _, u := range out {
+					seen[u] = true
+				}
+			}
+			for _, u := range found {
+				if !seen[u] {
+					seen[u] = true
+					out = append(out, u)
+				}
 			}
 		}
 	}
