@@ -157,10 +157,20 @@ func TestConflictsBothOrders(t *testing.T) {
 			c := newClient(t, &warns)
 			ns := fmt.Sprintf("conflict-order-%d", i)
 			namespace(t, c, ns)
-			if err := c.Create(ctx, cfObject(t, ns, tc.first)); err != nil {
+			first := cfObject(t, ns, tc.first)
+			if err := c.Create(ctx, first); err != nil {
 				t.Fatalf("first object: %v", err)
 			}
 			second := cfObject(t, ns, tc.second)
+			if k := first.GetKind(); k != "ScaledObject" && k != "HorizontalPodAutoscaler" {
+				// Only ScaledObjects and HPAs are claimed when admitted;
+				// the webhook sees other kinds once its informers have
+				// (a write the moment after may pass, and the audit
+				// reports it), so wait for that before judging.
+				eventually(t, 10*time.Second, "admission never saw the first object", func() bool {
+					return c.Create(ctx, second.DeepCopy(), client.DryRunAll) != nil
+				})
+			}
 			cfDenied(t, c.Create(ctx, second), tc.rule, tc.field, tc.fragments...)
 			// A server-side dry run (kubectl apply --dry-run=server, Argo CD's diff) gets the same verdict.
 			cfDenied(t, c.Create(ctx, second, client.DryRunAll), tc.rule, tc.field, tc.fragments...)
