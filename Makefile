@@ -25,7 +25,7 @@ unit:
 integration: envtest-assets
 	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/integration/...
 
-## fuzz: a short fuzz pass over the manifest reader and editor, the PromQL query checker and whole AdmissionReview bodies through the webhook's HTTP handler
+## fuzz: a short fuzz pass over the manifest reader and editor, the PromQL query checker, the object and review decoders against the ones they stand in for, and whole AdmissionReview bodies through the webhook's HTTP handler
 ## Each pass is bounded by a number of inputs, not by a duration: go1.26's fuzz
 ## coordinator can report its own -fuzztime deadline as a failure when workers
 ## are still busy at that moment (go.dev/issue/75804). FUZZ_SCALE multiplies
@@ -36,6 +36,8 @@ fuzz:
 	$(GO) test ./internal/manifests $(FUZZ_FLAGS) -fuzz FuzzParse -fuzztime $$((5000 * $(FUZZ_SCALE)))x
 	$(GO) test ./internal/manifests $(FUZZ_FLAGS) -fuzz FuzzEdit -fuzztime $$((5000 * $(FUZZ_SCALE)))x
 	$(GO) test ./policies/promql $(FUZZ_FLAGS) -fuzz FuzzCheckQuery -fuzztime $$((3000 * $(FUZZ_SCALE)))x
+	$(GO) test ./apis $(FUZZ_FLAGS) -fuzz FuzzDecodeExact -fuzztime $$((3000 * $(FUZZ_SCALE)))x
+	$(GO) test ./webhooks $(FUZZ_FLAGS) -fuzz FuzzUnmarshalV1 -fuzztime $$((3000 * $(FUZZ_SCALE)))x
 	$(GO) test ./webhooks $(FUZZ_FLAGS) -fuzz FuzzAdmissionReview -fuzztime $$((3000 * $(FUZZ_SCALE)))x
 
 ## verify: go vet, gofmt, and generated files (deepcopy, CRD, sample policy, RBAC, docs/rules.md, config/webhook/manifests.yaml) up to date

@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -134,7 +133,7 @@ func sameKind(req admission.Request, want schema.GroupVersionKind, exactObject b
 			continue
 		}
 		var tm metav1.TypeMeta
-		if err := json.Unmarshal(o.raw, &tm); err != nil {
+		if err := unmarshalV1(o.raw, &tm); err != nil {
 			continue // not JSON: decoding it says why.
 		}
 		if tm.APIVersion == "" && tm.Kind == "" {
