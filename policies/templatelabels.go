@@ -16,11 +16,11 @@ import (
 // namespaces: serve's informer cache implements it, so that a PodMonitor
 // in a namespace of thousands of workloads costs what it selects.
 type TemplateLabelIndex interface {
-	// TemplateLabelled lists the workloads of a namespace (never "") with a
-	// pod template whose own labels carry key=value: a Deployment's,
-	// StatefulSet's, DaemonSet's or Rollout's spec.template.metadata.labels,
-	// a LeaderWorkerSet's leader or worker template's, a ModelServing's
-	// role entry or worker template's. Labels the workload's controller
+	// TemplateLabelled lists the workloads of a namespace ("" for every
+	// namespace) with a pod template whose own labels carry key=value: a
+	// Deployment's, StatefulSet's, DaemonSet's or Rollout's
+	// spec.template.metadata.labels, a LeaderWorkerSet's leader or worker
+	// template's, a ModelServing's role entry or worker template's. Labels the workload's controller
 	// adds to its pods are not indexed: callers read those otherwise.
 	TemplateLabelled(namespace, key, value string) Workloads
 }

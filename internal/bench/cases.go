@@ -31,7 +31,8 @@ type Case struct {
 // ScaledObject, a ScaledObject on a four-role ModelServing and that
 // ModelServing, a PodMonitor over 50 candidate workloads (and one over
 // the release "chat" of them, which a crowded namespace's workloads do
-// not carry), a ServiceMonitor over that release's Services, an
+// not carry, and one over that release in any namespace, from the
+// monitoring namespace), a ServiceMonitor over that release's Services, an
 // InferenceService with an external metric and a CPU HPA.
 func Cases() ([]Case, error) {
 	p, err := prototypes()
@@ -44,6 +45,7 @@ func Cases() ([]Case, error) {
 		{"ScaledObject on a four-role ModelServing", "modelserving"},
 		{"PodMonitor over 50 workloads", "podmonitor"},
 		{"PodMonitor over one release", "podmonitor-release"},
+		{"PodMonitor over one release in any namespace", "podmonitor-any"},
 		{"ServiceMonitor over one release", "servicemonitor-release"},
 		{"InferenceService with an external metric", "inferenceservice"},
 		{"CPU HPA", "hpa"},
@@ -68,13 +70,19 @@ func Cases() ([]Case, error) {
 		switch c.file {
 		case "modelserving":
 			k.Related = append(k.Related, ModelServing(p, k.Namespace, "qwen-vl"))
-		case "podmonitor", "podmonitor-release", "servicemonitor-release":
+		case "podmonitor", "podmonitor-release", "podmonitor-any", "servicemonitor-release":
 			// 50 candidates; every fifth is a vLLM engine of release
 			// "chat" the monitors select, the others carry another name.
-			// The ServiceMonitor's are behind a Service each.
+			// The ServiceMonitor's are behind a Service each. The monitor
+			// of any namespace finds them in namespace serving.
+			at := k.Namespace
+			if c.file == "podmonitor-any" {
+				at = "serving"
+				k.Related = append(k.Related, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: at, Labels: map[string]string{"kubernetes.io/metadata.name": at}}})
+			}
 			for i := range 50 {
 				name := fmt.Sprintf("workload-%02d", i)
-				d := Deployment(p, k.Namespace, name, false)
+				d := Deployment(p, at, name, false)
 				if i%5 != 0 {
 					d.Labels["app.kubernetes.io/name"] = "api-gateway"
 					d.Spec.Template.Labels["app.kubernetes.io/name"] = "api-gateway"

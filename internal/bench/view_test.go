@@ -180,9 +180,9 @@ func TestCacheViewReadsAsTheManifestView(t *testing.T) {
 	}
 	// The template-label index lists, per namespace and label pair, the
 	// workloads whose templates carry it: every pair of every workload,
-	// in its namespace and in another.
+	// in its namespace, in another, and in every namespace ("").
 	pairs := 0
-	for _, ns := range []string{"team-000", "team-001"} {
+	for _, ns := range []string{"team-000", "team-001", ""} {
 		var ws []client.Object
 		for _, d := range mv.Deployments(ns) {
 			ws = append(ws, d)
@@ -201,12 +201,12 @@ func TestCacheViewReadsAsTheManifestView(t *testing.T) {
 				var deployments, servings []string
 				for _, d := range mv.Deployments(ns) {
 					if slices.Contains(policies.TemplateLabelPairs(d), pair) {
-						deployments = append(deployments, ns+"/"+d.Name)
+						deployments = append(deployments, d.Namespace+"/"+d.Name)
 					}
 				}
 				for _, ms := range mv.ModelServings(ns) {
 					if slices.Contains(policies.TemplateLabelPairs(ms), pair) {
-						servings = append(servings, ns+"/"+ms.Name)
+						servings = append(servings, ms.Namespace+"/"+ms.Name)
 					}
 				}
 				slices.Sort(deployments)

@@ -3,6 +3,7 @@ package clusterview
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -157,6 +158,24 @@ func (v *Cache) objects(gvk schema.GroupVersionKind, ns, index, value string) ([
 		return nil, true
 	}
 	return objs, true
+}
+
+// namespacesOf lists, sorted, the namespaces that hold objects of a kind,
+// from its indexer's namespace index; false when the indexer is not at
+// hand. A kind the cluster does not serve holds none.
+func (v *Cache) namespacesOf(gvk schema.GroupVersionKind) ([]string, bool) {
+	if !v.readable(gvk) {
+		return nil, true
+	}
+	v.mu.RLock()
+	idx := v.indexers[gvk]
+	v.mu.RUnlock()
+	if idx == nil {
+		return nil, false
+	}
+	names := idx.ListIndexFuncValues(toolscache.NamespaceIndex)
+	slices.Sort(names)
+	return names, true
 }
 
 func contains(vals []string, v string) bool {

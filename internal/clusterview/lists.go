@@ -55,7 +55,8 @@ func (v *Cache) PodMonitorPortNumber() bool {
 
 // TemplateLabelled implements policies.TemplateLabelIndex, through each
 // workload kind's templateLabelIndex and, for a value that may be a
-// workload's own name (which the index leaves out), a read by name.
+// workload's own name (which the index leaves out), a read by name; in
+// every namespace (ns ""), namespace by namespace.
 func (v *Cache) TemplateLabelled(ns, key, value string) policies.Workloads {
 	pair := key + "=" + value
 	return policies.Workloads{
@@ -69,11 +70,31 @@ func (v *Cache) TemplateLabelled(ns, key, value string) policies.Workloads {
 }
 
 // labelled lists a workload kind's objects in ns whose templates carry
-// pair: the index's and the one named value when it carries it.
+// pair: the index's and the one named value when it carries it. In every
+// namespace (ns ""), it asks each namespace that holds objects of the
+// kind, so that the cost follows the namespaces and what carries the
+// pair, not every workload of the cluster.
 func labelled[T any, L client.ObjectList, PT interface {
 	*T
 	client.Object
 }](v *Cache, gvk schema.GroupVersionKind, ns, pair, value string, newList func() L) []PT {
+	if ns == "" {
+		names, ok := v.namespacesOf(gvk)
+		if !ok {
+			var out []PT
+			for _, o := range listed[T](v, gvk, "", "", "", newList) {
+				if slices.Contains(policies.TemplateLabelPairs(PT(o)), pair) {
+					out = append(out, PT(o))
+				}
+			}
+			return out
+		}
+		var out []PT
+		for _, n := range names {
+			out = append(out, labelled[T, L, PT](v, gvk, n, pair, value, newList)...)
+		}
+		return out
+	}
 	found := listed[T](v, gvk, ns, templateLabelIndex, pair, newList)
 	out := make([]PT, len(found), len(found)+1)
 	for i, o := range found {

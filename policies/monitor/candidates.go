@@ -104,13 +104,14 @@ func candidates[T any](n *narrowing, added map[string]bool, of func(policies.Wor
 // that sel may select, and may visit others: through the view's
 // template-label index when it has one (serve's cache), so that the cost
 // follows what the selector selects, not how many workloads share the
-// namespace; else every template (eachTemplate). InferenceService
+// namespace (or the cluster, for a monitor of any namespace); else every
+// template (eachTemplate). InferenceService
 // predictors, whose pods may carry labels scaleguard cannot see, are
 // always visited.
 func eachCandidate(view policies.ClusterView, ns string, sel *metav1.LabelSelector, visit func(podTemplate)) {
 	ix, ok := view.(policies.TemplateLabelIndex)
 	ts := terms(sel)
-	if !ok || ns == "" || len(ts) == 0 {
+	if !ok || len(ts) == 0 {
 		eachTemplate(view, ns, visit)
 		return
 	}

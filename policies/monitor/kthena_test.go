@@ -155,3 +155,20 @@ func TestMonitorPortFailsClosedOnlyWhereItDenies(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorOfAnyNamespaceFindsItsTargets: a PodMonitor of any namespace,
+// in the monitoring stack's own, finds the engine it selects in another
+// namespace and is left alone.
+func TestMonitorOfAnyNamespaceFindsItsTargets(t *testing.T) {
+	docs := testdata(t, "any-namespace.yaml")
+	got := policytest.Admit(t, docs)
+	policytest.Expect(t, family(got.Result.Findings))
+	if len(got.Result.Patch) != 0 {
+		t.Errorf("patched: %v", got.Result.Patch)
+	}
+	// With the port renamed, the engine is still found, and its port is not.
+	renamed := policytest.Admit(t, strings.Replace(docs, "- port: http", "- port: metrics", 1))
+	if len(family(renamed.Result.Findings)) == 0 {
+		t.Error("a port no selected pod has: no finding")
+	}
+}
