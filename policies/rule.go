@@ -109,6 +109,14 @@ type Rule struct {
 	// Live, so the webhook and check never do, and the catalogue says so.
 	// Such a rule may only warn.
 	AuditOnly bool
+	// MutatesOnlyIf, on a mutate rule, is a CEL expression over the object
+	// (named object, as in a webhook's matchConditions) that is false only
+	// where the rule certainly patches nothing. When every mutate rule of a
+	// kind has one, the kind's mutating webhook carries their disjunction
+	// as a matchCondition, and the API server does not call it for an
+	// object none of them would patch. The mutating phase reports only
+	// patches, so nothing else is lost.
+	MutatesOnlyIf string
 	// Check is the rule's logic.
 	Check CheckFunc
 }
@@ -132,6 +140,9 @@ func (r Rule) validate() error {
 	}
 	if r.Check == nil {
 		return fmt.Errorf("rule %q has no check", r.ID)
+	}
+	if r.MutatesOnlyIf != "" && r.Action != Mutate {
+		return fmt.Errorf("rule %q has a mutate condition but does not mutate", r.ID)
 	}
 	if r.AuditOnly && r.Action != Warn {
 		return fmt.Errorf("rule %q is audit-only and must warn, not %s", r.ID, r.Action)

@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -47,6 +48,12 @@ func DecisionOf(annotations map[string]string) Decision {
 	}
 	return Paused
 }
+
+// UndecidedCondition is, in CEL over a webhook's object, "DecisionOf its
+// annotations is NoDecision and it is not being deleted": where
+// gpu-paused-default may patch.
+var UndecidedCondition = fmt.Sprintf("!has(object.metadata.deletionTimestamp) && (!has(object.metadata.annotations) || "+
+	"!(%q in object.metadata.annotations || %q in object.metadata.annotations))", PausedAnnotation, PausedReplicasAnnotation)
 
 // UnpauseUntil reads scaleguard.io/unpause-until: the time, whether the
 // annotation is present, and an error when it is not an RFC 3339 time.

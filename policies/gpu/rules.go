@@ -62,7 +62,7 @@ func byKind(so func(*kedav1alpha1.ScaledObject, *policies.Input) []policies.Find
 func init() {
 	policies.MustRegister(
 		policies.Rule{
-			ID: PausedDefaultID, Kinds: scaledObjects, Action: policies.Mutate,
+			ID: PausedDefaultID, Kinds: scaledObjects, Action: policies.Mutate, MutatesOnlyIf: UndecidedCondition,
 			Summary: "a GPU-tier ScaledObject with no pause decision gets autoscaling.keda.sh/paused: \"true\"",
 			Doc: "An un-paused ScaledObject owns the replicas of its target: with `minReplicaCount: 1` it keeps a GPU node up around the clock and " +
 				"overrides a manual scale-down. So on a GPU tier, pausing is the default: a ScaledObject with neither `autoscaling.keda.sh/paused` " +

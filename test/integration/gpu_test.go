@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/scaleguard/scaleguard/internal/keeper"
 	"github.com/scaleguard/scaleguard/policies/gpu"
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 // runbookObjects reads the runbook's raw-vllm Deployment (nvidia.com/gpu: 1)
@@ -173,6 +175,21 @@ func TestGPUFullUpdateWithoutTheAnnotationStaysPaused(t *testing.T) {
 	}
 	if got := so.GetAnnotations(); len(got) != 2 || got["serving.kserve.io/autoscalerClass"] != "keda" {
 		t.Errorf("the update's own annotations were not kept: %v", got)
+	}
+	// An update that keeps the decision is not sent to the mutating
+	// webhook (its matchCondition), only to the validating one.
+	mutated := webhooks.AdmissionRequestsTotal.WithLabelValues("/mutate-keda-sh-v1alpha1-scaledobject", "mutate", webhooks.ResultAllowed)
+	validated := webhooks.AdmissionRequestsTotal.WithLabelValues("/validate-keda-sh-v1alpha1-scaledobject", "validate", webhooks.ResultAllowed)
+	m0, v0 := testutil.ToFloat64(mutated), testutil.ToFloat64(validated)
+	so.SetLabels(map[string]string{"scaledobject.keda.sh/name": "raw-vllm", "team": "inference"})
+	if err := c.Update(ctx, so); err != nil {
+		t.Fatal(err)
+	}
+	if got := so.GetAnnotations(); got[gpu.PausedAnnotation] != "true" {
+		t.Errorf("stored annotations %v", got)
+	}
+	if m, v := testutil.ToFloat64(mutated)-m0, testutil.ToFloat64(validated)-v0; m != 0 || v != 1 {
+		t.Errorf("an update keeping the pause decision made %v mutating and %v validating calls, want 0 and 1", m, v)
 	}
 }
 
