@@ -12,12 +12,19 @@ import (
 	"syscall"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/scaleguard/scaleguard/apis"
 	"github.com/scaleguard/scaleguard/internal/controlplane"
 	"github.com/scaleguard/scaleguard/internal/manifests"
 	"github.com/scaleguard/scaleguard/internal/server"
+	"github.com/scaleguard/scaleguard/policies/gpu"
+	"github.com/scaleguard/scaleguard/webhooks"
 )
 
 func newDevCommand() *cobra.Command {
@@ -112,6 +119,9 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 		return err
 	}
 	printOutcomes(w, outcomes)
+	if err := showDecidedUpdate(ctx, w, env.Config, outcomes); err != nil {
+		fmt.Fprintln(w, "updating a decided ScaledObject:", err)
+	}
 
 	kubeconfig := kubeconfigOut
 	if kubeconfig == "" {
@@ -145,6 +155,65 @@ func runDev(w io.Writer, examples []string, kubeconfigOut string, exitAfterApply
 		}
 	}
 	return stopServer()
+}
+
+// showDecidedUpdate re-labels the first ScaledObject the examples stored
+// with a pause decision (the webhook's own, on a GPU tier), as a
+// controller's update would, and says which webhooks the API server
+// called for it: the mutating webhook's matchCondition leaves out a
+// ScaledObject that has decided.
+func showDecidedUpdate(ctx context.Context, w io.Writer, cfg *rest.Config, outcomes []controlplane.Outcome) error {
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	for _, o := range outcomes {
+		if o.Object.GVK != apis.ScaledObject || (o.Result != "created" && o.Result != "updated") {
+			continue
+		}
+		so := &unstructured.Unstructured{}
+		so.SetGroupVersionKind(apis.ScaledObject)
+		if err := c.Get(ctx, client.ObjectKey{Namespace: o.Namespace, Name: o.Object.Name}, so); err != nil {
+			return err
+		}
+		if gpu.DecisionOf(so.GetAnnotations()) == gpu.NoDecision {
+			continue
+		}
+		calls := func() (mutating, validating float64) {
+			for _, e := range webhooks.Endpoints() {
+				if e.Kind.GVK != apis.ScaledObject {
+					continue
+				}
+				for _, result := range []string{webhooks.ResultAllowed, webhooks.ResultDenied, webhooks.ResultError, webhooks.ResultAbandoned} {
+					var m dto.Metric
+					if err := webhooks.AdmissionRequestsTotal.WithLabelValues(e.Path, string(e.Phase), result).Write(&m); err != nil {
+						continue
+					}
+					if e.Phase == webhooks.Mutating {
+						mutating += m.GetCounter().GetValue()
+					} else {
+						validating += m.GetCounter().GetValue()
+					}
+				}
+			}
+			return mutating, validating
+		}
+		m0, v0 := calls()
+		labels := so.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels["team"] = "inference"
+		so.SetLabels(labels)
+		if err := c.Update(ctx, so); err != nil {
+			return err
+		}
+		m1, v1 := calls()
+		fmt.Fprintf(w, "\nupdated ScaledObject %s/%s, which carries %s=%q, as a controller would: %v calls to the mutating webhook, %v to the validating one (a ScaledObject that has decided is not sent to the mutating webhook)\n",
+			o.Namespace, o.Object.Name, gpu.PausedAnnotation, so.GetAnnotations()[gpu.PausedAnnotation], m1-m0, v1-v0)
+		return nil
+	}
+	return nil
 }
 
 func printOutcomes(w io.Writer, outcomes []controlplane.Outcome) {
