@@ -125,12 +125,10 @@ func namespacedIndex(f indexFunc) toolscache.IndexFunc {
 // is set. It is false when the kind's indexer is not at hand; a kind not
 // readable (not served, or still being read) has none.
 func (v *Cache) objects(gvk schema.GroupVersionKind, ns, index, value string) ([]any, bool) {
-	if !v.readable(gvk) {
+	idx, readable := v.indexerOf(gvk)
+	if !readable {
 		return nil, true
 	}
-	v.mu.RLock()
-	idx := v.indexers[gvk]
-	v.mu.RUnlock()
 	if idx == nil {
 		return nil, false
 	}
@@ -164,18 +162,28 @@ func (v *Cache) objects(gvk schema.GroupVersionKind, ns, index, value string) ([
 // from its indexer's namespace index; false when the indexer is not at
 // hand. A kind the cluster does not serve holds none.
 func (v *Cache) namespacesOf(gvk schema.GroupVersionKind) ([]string, bool) {
-	if !v.readable(gvk) {
+	idx, readable := v.indexerOf(gvk)
+	if !readable {
 		return nil, true
 	}
-	v.mu.RLock()
-	idx := v.indexers[gvk]
-	v.mu.RUnlock()
 	if idx == nil {
 		return nil, false
 	}
 	names := idx.ListIndexFuncValues(toolscache.NamespaceIndex)
 	slices.Sort(names)
 	return names, true
+}
+
+// indexerOf is the kind's indexer, nil when it is not at hand; readable is
+// false for a kind not readable (not served, or still being read), which
+// holds nothing.
+func (v *Cache) indexerOf(gvk schema.GroupVersionKind) (idx toolscache.Indexer, readable bool) {
+	if !v.readable(gvk) {
+		return nil, false
+	}
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.indexers[gvk], true
 }
 
 func contains(vals []string, v string) bool {
