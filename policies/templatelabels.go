@@ -20,8 +20,9 @@ type TemplateLabelIndex interface {
 	// namespace) with a pod template whose own labels carry key=value: a
 	// Deployment's, StatefulSet's, DaemonSet's or Rollout's
 	// spec.template.metadata.labels, a LeaderWorkerSet's leader or worker
-	// template's, a ModelServing's role entry or worker template's. Labels the workload's controller
-	// adds to its pods are not indexed: callers read those otherwise.
+	// template's, a ModelServing's role entry or worker template's. Labels
+	// the workload's controller adds to its pods are not indexed: callers
+	// read those otherwise.
 	TemplateLabelled(namespace, key, value string) Workloads
 }
 

@@ -81,5 +81,3 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	})
 }
-
-// muxRegistrar mounts webhook handlers on a ServeMux.

@@ -105,9 +105,8 @@ func candidates[T any](n *narrowing, added map[string]bool, of func(policies.Wor
 // template-label index when it has one (serve's cache), so that the cost
 // follows what the selector selects, not how many workloads share the
 // namespace (or the cluster, for a monitor of any namespace); else every
-// template (eachTemplate). InferenceService
-// predictors, whose pods may carry labels scaleguard cannot see, are
-// always visited.
+// template (eachTemplate). InferenceService predictors, whose pods may
+// carry labels scaleguard cannot see, are always visited.
 func eachCandidate(view policies.ClusterView, ns string, sel *metav1.LabelSelector, visit func(podTemplate)) {
 	ix, ok := view.(policies.TemplateLabelIndex)
 	ts := terms(sel)

@@ -166,9 +166,10 @@ func TestMonitorOfAnyNamespaceFindsItsTargets(t *testing.T) {
 	if len(got.Result.Patch) != 0 {
 		t.Errorf("patched: %v", got.Result.Patch)
 	}
-	// With the port renamed, the engine is still found, and its port is not.
+	// With the port renamed, the engine in the other namespace is still
+	// found, and the endpoint is rewritten to the one port it declares.
 	renamed := policytest.Admit(t, strings.Replace(docs, "- port: http", "- port: metrics", 1))
-	if len(family(renamed.Result.Findings)) == 0 {
-		t.Error("a port no selected pod has: no finding")
-	}
+	policytest.Expect(t, family(renamed.Result.Findings), policytest.Mutate(monitor.PortID, "spec.podMetricsEndpoints[0].port",
+		`port "metrics" names no container port of the pods it selects`, `Deployment "vllm-llama" declare "http" (8000)`,
+		"rewritten to portNumber: 8000"))
 }
