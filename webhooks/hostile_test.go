@@ -199,6 +199,16 @@ type gate struct {
 }
 
 func (g *gate) WaitForSync(ctx context.Context) bool {
+	// The handler first asks without waiting, with a context already
+	// done: only a review that waits holds its slot.
+	if ctx.Err() != nil {
+		select {
+		case <-g.open:
+			return true
+		default:
+			return false
+		}
+	}
 	g.waiting.Add(1)
 	select {
 	case <-g.open:
