@@ -63,7 +63,7 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// time is cut off at the deadline rather than held open. (A server
 	// that cannot set deadlines, as in tests, reads without one.)
 	_ = http.NewResponseController(w).SetReadDeadline(deadline)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxRequestBytes), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -122,6 +122,38 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(out); err != nil {
 		h.log.Error(err, "writing the response")
+	}
+}
+
+// presizedBody is the largest announced length readBody allocates before
+// the bytes arrive: a client announcing megabytes it never sends holds
+// no more than this, as with io.ReadAll it would hold what it sent.
+const presizedBody = 64 << 10
+
+// readBody reads a body whose length the request may announce (the API
+// server's do) into one buffer of that length, up to presizedBody, where
+// io.ReadAll starts at 512 bytes and grows, copying, to two or three times
+// the body. The announced length only sizes the buffer: a body longer or
+// shorter than announced is read to its end all the same (growing as
+// io.ReadAll does), and r bounds it.
+func readBody(r io.Reader, announced int64) ([]byte, error) {
+	if announced <= 0 || announced > presizedBody {
+		return io.ReadAll(r)
+	}
+	// One byte more, so that the end is seen without growing.
+	buf := make([]byte, 0, announced+1)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
 	}
 }
 
