@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -15,6 +16,7 @@ import (
 func newServeCommand() *cobra.Command {
 	o := server.Options{PauseKeeper: true, PolicyStatus: true}
 	var shutdownDelay time.Duration
+	memoryLimitRatio := DefaultMemoryLimitRatio
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the admission webhook server",
@@ -36,6 +38,13 @@ func newServeCommand() *cobra.Command {
 					log.Info("requests still in flight after the graceful shutdown timeout", "timeout", o.GracefulShutdown)
 				}
 			}, shutdownDelay, log)
+			if err := checkMemoryLimitRatio(memoryLimitRatio); err != nil {
+				return err
+			}
+			memoryLimit, err := setMemoryLimit(ctx, memoryLimitRatio, memlimit.FromCgroup, log.WithName("memory-limit"))
+			if err != nil {
+				log.Error(err, "the container's memory limit could not be read: the Go runtime keeps no soft memory limit")
+			}
 			cfg, err := ctrl.GetConfig()
 			if err != nil {
 				return err
@@ -48,7 +57,8 @@ func newServeCommand() *cobra.Command {
 			srv.Store(s)
 			log.Info("starting", "port", o.Port, "certificates", o.Certificates, "certDir", o.CertDir, "namespace", o.Namespace,
 				"metrics", o.MetricsAddr, "secureMetrics", o.SecureMetrics, "probes", o.ProbeAddr,
-				"pauseKeeper", o.PauseKeeper, "audit", o.AuditInterval, "leaderElection", o.LeaderElection)
+				"pauseKeeper", o.PauseKeeper, "audit", o.AuditInterval, "leaderElection", o.LeaderElection,
+				"goMemoryLimit", describeMemoryLimit(memoryLimit))
 			return s.Manager.Start(ctx)
 		},
 	}
@@ -68,6 +78,7 @@ func newServeCommand() *cobra.Command {
 	f.BoolVar(&o.LeaderElection, "leader-elect", true, "run the pause keeper, the audit, the policy status writer and the certificate rotator in one replica at a time, elected through a Lease (the webhooks serve in every replica)")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: the namespace scaleguard runs in; required outside a cluster)")
 	f.StringVar(&o.LeaderElectionID, "leader-election-id", server.DefaultLeaderElectionID, "name of the Lease")
+	f.Float64Var(&memoryLimitRatio, "memory-limit-ratio", DefaultMemoryLimitRatio, "share of the container's memory limit (read from its cgroup, again every minute) given to the Go runtime as its soft limit, so that it collects harder as the cache nears the limit rather than being OOM-killed; 0 sets none, and GOMEMLIMIT, when set, wins")
 	addInstallFlags(f, &o.InstallOptions, &shutdownDelay)
 	return cmd
 }
