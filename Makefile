@@ -53,6 +53,7 @@ BENCH_SIZES ?= 100,1000,10000
 BENCH_POPULATION ?= 10000
 BENCH_CREATES ?= 2000
 BENCH_CREATE_BLOCKS ?= 4
+BENCH_CREATE_CONCURRENCY ?= 8
 BENCH_BLOCK ?= 3s
 BENCH_ROUNDS ?= 3
 bench: envtest-assets
@@ -65,7 +66,7 @@ bench: envtest-assets
 	done
 	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" SCALEGUARD_BENCH_POPULATION=$(BENCH_POPULATION) \
 	  SCALEGUARD_BENCH_CREATES=$(BENCH_CREATES) SCALEGUARD_BENCH_CREATE_BLOCKS=$(BENCH_CREATE_BLOCKS) \
-	  SCALEGUARD_BENCH_BLOCK=$(BENCH_BLOCK) SCALEGUARD_BENCH_ROUNDS=$(BENCH_ROUNDS) \
+	  SCALEGUARD_BENCH_CREATE_CONCURRENCY=$(BENCH_CREATE_CONCURRENCY) SCALEGUARD_BENCH_BLOCK=$(BENCH_BLOCK) SCALEGUARD_BENCH_ROUNDS=$(BENCH_ROUNDS) \
 	  $(GO) test ./test/integration/bench -run 'TestHTTPSAdmission|TestThroughAPIServer' -count=1 -v -timeout 90m | tee $(BIN)/bench/serve.txt
 
 ## bench-smoke: every Go benchmark run once over a tiny view (seconds), so that the benchmarks keep working; never a timing verdict. The serve benchmarks (test/integration/bench) run at tiny sizes in integration.
