@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -15,10 +16,13 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -388,6 +392,7 @@ func TestThroughAPIServer(t *testing.T) {
 		wall      time.Duration
 		latencies []time.Duration
 		medians   []time.Duration
+		calls     callTimes
 	}
 	results := map[string]*result{}
 	for _, s := range sides {
@@ -407,8 +412,10 @@ func TestThroughAPIServer(t *testing.T) {
 			for i := b * per; i < min((b+1)*per, n); i++ {
 				objs = append(objs, bench.ScaledObject(p, ns, fmt.Sprintf("target-%05d", i), false))
 			}
+			calls := webhookTimes(t)
 			wall, lat := timedCreates(t, c, objs, concurrency)
 			r := results[side]
+			r.calls = r.calls.add(webhookTimes(t).since(calls))
 			r.wall += wall
 			r.latencies = append(r.latencies, lat...)
 			r.medians = append(r.medians, bench.Median(lat))
@@ -430,6 +437,94 @@ func TestThroughAPIServer(t *testing.T) {
 		t.Logf("| %s | %s | %.0f | %s | %s | %s → %s | %s |", side, r.wall.Round(time.Millisecond), float64(len(r.latencies))/r.wall.Seconds(),
 			ms(bench.Quantile(r.latencies, .5)), ms(bench.Quantile(r.latencies, .99)), ms(r.medians[0]), ms(r.medians[len(r.medians)-1]), ratio)
 	}
+	t.Logf("the webhook calls of each side, by the API server's measure (apiserver_admission_webhook_admission_duration_seconds: the call as it waits for it) and by scaleguard's (scaleguard_admission_duration_seconds: its handler):")
+	t.Logf("| side | mutating calls, mean | validating calls, mean | scaleguard's handler, mutate / validate |")
+	t.Logf("| --- | --- | --- | --- |")
+	for _, side := range sides[:2] {
+		k := results[side].calls
+		t.Logf("| %s | %s | %s | %s / %s |", side, k.mean(apiServerCall, "admit"), k.mean(apiServerCall, "validating"),
+			k.mean(scaleguardHandler, "mutate"), k.mean(scaleguardHandler, "validate"))
+	}
+}
+
+// callTimes are sums and counts of a latency histogram, by source and
+// phase.
+type callTimes map[[2]string][2]float64
+
+const (
+	apiServerCall     = "apiserver_admission_webhook_admission_duration_seconds"
+	scaleguardHandler = "scaleguard_admission_duration_seconds"
+)
+
+// webhookTimes reads the API server's histogram of its webhook calls, by
+// type (admit, validating), from its /metrics, and scaleguard's of its
+// handler, by phase, from this process's registry.
+func webhookTimes(t *testing.T) callTimes {
+	t.Helper()
+	out := callTimes{}
+	cs, err := kubernetes.NewForConfig(fastConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	if err != nil {
+		t.Fatalf("reading the API server's metrics: %v", err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parsing the API server's metrics: %v", err)
+	}
+	own, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(own, fams[apiServerCall]) {
+		if f == nil || (f.GetName() != apiServerCall && f.GetName() != scaleguardHandler) {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var phase string
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "type" || l.GetName() == "phase" {
+					phase = l.GetValue()
+				}
+			}
+			k := [2]string{f.GetName(), phase}
+			v := out[k]
+			out[k] = [2]float64{v[0] + m.GetHistogram().GetSampleSum(), v[1] + float64(m.GetHistogram().GetSampleCount())}
+		}
+	}
+	return out
+}
+
+// since is what was added to c after earlier.
+func (c callTimes) since(earlier callTimes) callTimes {
+	out := callTimes{}
+	for k, v := range c {
+		out[k] = [2]float64{v[0] - earlier[k][0], v[1] - earlier[k][1]}
+	}
+	return out
+}
+
+// add sums two callTimes.
+func (c callTimes) add(d callTimes) callTimes {
+	out := callTimes{}
+	for _, from := range []callTimes{c, d} {
+		for k, v := range from {
+			out[k] = [2]float64{out[k][0] + v[0], out[k][1] + v[1]}
+		}
+	}
+	return out
+}
+
+// mean is the mean latency of a source's phase, with the number of calls.
+func (c callTimes) mean(source, phase string) string {
+	v := c[[2]string{source, phase}]
+	if v[1] == 0 {
+		return "no calls"
+	}
+	return fmt.Sprintf("%.2f ms (%.0f)", v[0]/v[1]*1e3, v[1])
 }
 
 // timedCreates creates objs with concurrency workers and returns the wall
