@@ -276,10 +276,10 @@ func TestConflictUpdates(t *testing.T) {
 		t.Errorf("warnings: %q", warns)
 	}
 
-	// Retargeting an HPA onto a workload a ScaledObject scales.
-	if err := c.Create(ctx, cfObject(t, ns, fmt.Sprintf(cfScaledObject, "chat", `{name: chat}`))); err != nil {
-		t.Fatal(err)
-	}
+	// Retargeting an HPA onto a workload a ScaledObject scales. A
+	// ScaledObject just admitted is claimed against CREATEs only: an
+	// UPDATE is judged against it once the webhook's informers hold it.
+	createSeen(t, c, cfObject(t, ns, fmt.Sprintf(cfScaledObject, "chat", `{name: chat}`)))
 	h := cfObject(t, ns, fmt.Sprintf(cfHPA, "cpu", "other"))
 	if err := c.Create(ctx, h); err != nil {
 		t.Fatal(err)
@@ -294,9 +294,7 @@ func TestConflictUpdates(t *testing.T) {
 	if err := c.Create(ctx, isvc); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Create(ctx, cfObject(t, ns, fmt.Sprintf(cfScaledObject, "qwen", `{name: qwen-predictor}`))); err != nil {
-		t.Fatal(err)
-	}
+	createSeen(t, c, cfObject(t, ns, fmt.Sprintf(cfScaledObject, "qwen", `{name: qwen-predictor}`)))
 	isvc.SetAnnotations(map[string]string{"serving.kserve.io/deploymentMode": "RawDeployment", "serving.kserve.io/autoscalerClass": "hpa"})
 	cfDenied(t, c.Update(ctx, isvc), "conflict-kserve", "metadata.annotations[serving.kserve.io/autoscalerClass]", `ScaledObject "qwen" already scales it`)
 }
