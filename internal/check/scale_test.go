@@ -114,8 +114,11 @@ func TestCheckScalesLinearly(t *testing.T) {
 			cpu := float64(large.elapsed) / float64(small.elapsed)
 			mem := float64(large.alloc) / float64(small.alloc)
 			t.Logf("ratios for 10x the objects: CPU %.1f, allocated %.1f", cpu, mem)
-			// Linear is 10; quadratic, 100. The margins absorb a loaded machine.
-			if cpu > 25 {
+			// Linear is 10; quadratic, 100. The margins absorb a loaded
+			// machine: the CPU ratio is 12 to 20 on a quiet one (the
+			// collector works harder on the larger heap), and reached 25.7
+			// while other packages' tests ran beside it.
+			if cpu > 40 {
 				t.Errorf("CPU time grew %.1f times for 10 times the objects", cpu)
 			}
 			if mem > 20 {
